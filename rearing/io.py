@@ -1,0 +1,155 @@
+"""Atomic writes and validated JSONL reading, shared by every stage.
+
+A reader that fails reports *every* bad record (up to a limit) as ``file:line: field: reason`` so
+a user fixes a file in one pass; a writer never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+T = TypeVar("T", bound=BaseModel)
+
+DEFAULT_ERROR_LIMIT = 20
+
+
+class InputError(Exception):
+    """Bad user input. ``problems`` holds one ``file:line: field: reason`` string per problem."""
+
+    def __init__(self, problems: list[str], total: int | None = None):
+        self.problems = problems
+        self.total = len(problems) if total is None else total
+        more = self.total - len(problems)
+        text = "\n".join(problems) + (f"\n... and {more} more" if more > 0 else "")
+        super().__init__(text)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Open a temp file beside ``path``; rename it over ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    binary = "b" in mode
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    with atomic_open(path, "w") as handle:
+        handle.write(text)
+
+
+def write_json_atomic(path: str | Path, data: object) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def write_jsonl_atomic(path: str | Path, records: Iterable[BaseModel | dict | str]) -> int:
+    """Write records one per line (models dumped without None-stripping); returns the count."""
+    count = 0
+    with atomic_open(path, "w") as handle:
+        for record in records:
+            handle.write(to_json_line(record))
+            handle.write("\n")
+            count += 1
+    return count
+
+
+def to_json_line(record: BaseModel | dict | str) -> str:
+    if isinstance(record, str):
+        return record
+    if isinstance(record, BaseModel):
+        return record.model_dump_json()
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def format_validation_error(where: str, error: ValidationError) -> list[str]:
+    """One ``where: field.path: reason`` line per pydantic error."""
+    lines = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "<record>"
+        lines.append(f"{where}: {field}: {item['msg']}")
+    return lines
+
+
+def read_jsonl(
+    path: str | Path,
+    model: type[T],
+    error_limit: int = DEFAULT_ERROR_LIMIT,
+    unique: str | None = None,
+) -> list[T]:
+    """Parse and validate a JSONL file; raise ``InputError`` listing every bad record.
+
+    ``unique`` names a field whose values must not repeat (e.g. ``id``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([f"{path}: no such file"])
+    records: list[T] = []
+    seen: dict[object, int] = {}
+    problems: list[str] = []
+    total = 0
+    with path.open("r", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                found = [f"{where}: <json>: {exc.msg} at column {exc.colno}"]
+            else:
+                if not isinstance(data, dict):
+                    found = [f"{where}: <record>: expected a JSON object, got {type(data).__name__}"]
+                else:
+                    try:
+                        record = model.model_validate(data)
+                    except ValidationError as exc:
+                        found = format_validation_error(where, exc)
+                    else:
+                        key = getattr(record, unique) if unique else None
+                        if unique is None or key not in seen:
+                            if unique:
+                                seen[key] = number
+                            records.append(record)
+                            continue
+                        found = [f"{where}: {unique}: duplicate '{key}' (first on line {seen[key]})"]
+            total += len(found)
+            problems.extend(found[: max(0, error_limit - len(problems))])
+    if total:
+        raise InputError(problems, total)
+    return records
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_json(path: str | Path) -> dict:
+    with Path(path).open("r", encoding="utf-8") as handle:
+        return json.load(handle)

@@ -1,0 +1,173 @@
+"""The run directory: stages in pipeline order, a manifest, and a content-addressed cache.
+
+Each stage writes into ``runs/<name>/<stage>/``. Its cache key hashes the stage name, the config
+sections it reads, the package version and the hashes of its upstream outputs; when the key and the
+recorded output hashes still match, the stage is skipped. A stage's directory is built beside the
+real one and swapped in only when the stage finishes, so a killed run never leaves half a stage,
+and the next run resumes at the first stage without a valid record.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from rearing import __version__
+from rearing.config import ExperimentConfig, canonical_hash
+from rearing.io import read_json, sha256_file, write_json_atomic
+
+MANIFEST = "manifest.json"
+TRACKED_PACKAGES = ("pydantic", "numpy", "scikit-learn", "torch", "transformers", "tokenizers", "safetensors")
+
+StageFn = Callable[[ExperimentConfig, Path, Path], None]
+"""A stage body: ``(config, run_dir, out_dir)``; reads upstream outputs from ``run_dir``."""
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    sections: tuple[str, ...]
+    upstream: tuple[str, ...]
+    run: StageFn
+    external_inputs: Callable[[ExperimentConfig], list[Path]] = lambda config: []
+
+
+@dataclass
+class StageOutcome:
+    name: str
+    status: str  # "ran" or "cached"
+    seconds: float
+
+
+def stage_registry() -> list[StageSpec]:
+    """Stages in pipeline order; later issues append theirs here."""
+    from rearing.world.stage import WORLD_STAGE
+
+    return [WORLD_STAGE]
+
+
+def stage_names() -> list[str]:
+    return [s.name for s in stage_registry()]
+
+
+def git_commit() -> dict:
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True, text=True, timeout=5, check=True,
+            ).stdout.strip()
+        )
+        return {"commit": commit, "dirty": dirty}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version(), "rearing": __version__}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _output_hashes(stage_dir: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(stage_dir)): sha256_file(p)
+        for p in sorted(stage_dir.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _still_valid(record: dict | None, key: str, stage_dir: Path) -> bool:
+    if not record or record.get("key") != key or not stage_dir.is_dir():
+        return False
+    return record.get("outputs") == _output_hashes(stage_dir)
+
+
+def run_pipeline(
+    config: ExperimentConfig,
+    run_dir: str | Path,
+    until: str | None = None,
+    force: bool = False,
+    on_stage: Callable[[StageOutcome], None] | None = None,
+) -> list[StageOutcome]:
+    run_dir = Path(run_dir)
+    stages = stage_registry()
+    names = [s.name for s in stages]
+    if until is not None and until not in names:
+        raise ValueError(f"unknown stage '{until}' (stages: {', '.join(names)})")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = run_dir / MANIFEST
+    manifest = read_json(manifest_path) if manifest_path.is_file() else {"created": _now(), "stages": {}}
+    manifest.update(
+        {
+            "name": config.name,
+            "config": config.model_dump(mode="json"),
+            "config_hash": config.config_hash,
+            "seed": config.seed,
+            "versions": package_versions(),
+            "git": git_commit(),
+        }
+    )
+    outcomes = []
+    for stage in stages:
+        upstream_hashes = {u: manifest["stages"][u]["outputs"] for u in stage.upstream}
+        external = {str(p): sha256_file(p) for p in stage.external_inputs(config)}
+        key = canonical_hash(
+            {
+                "stage": stage.name,
+                "version": __version__,
+                "config": config.section_hash(*stage.sections),
+                "upstream": upstream_hashes,
+                "external": external,
+            }
+        )
+        stage_dir = run_dir / stage.name
+        record = manifest["stages"].get(stage.name)
+        started = time.perf_counter()
+        if not force and _still_valid(record, key, stage_dir):
+            outcome = StageOutcome(stage.name, "cached", 0.0)
+        else:
+            partial = run_dir / f".{stage.name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir()
+            stage.run(config, run_dir, partial)
+            shutil.rmtree(stage_dir, ignore_errors=True)
+            os.replace(partial, stage_dir)
+            seconds = time.perf_counter() - started
+            manifest["stages"][stage.name] = {
+                "key": key,
+                "finished": _now(),
+                "seconds": round(seconds, 3),
+                "outputs": _output_hashes(stage_dir),
+            }
+            manifest["updated"] = _now()
+            write_json_atomic(manifest_path, manifest)
+            outcome = StageOutcome(stage.name, "ran", seconds)
+        outcomes.append(outcome)
+        if on_stage:
+            on_stage(outcome)
+        if stage.name == until:
+            break
+    write_json_atomic(manifest_path, manifest)
+    return outcomes

@@ -1,0 +1,1 @@
+"""The world stage: scenarios (generated or imported), the developmental ladder, and splits."""

@@ -1,0 +1,78 @@
+import json
+
+import pytest
+
+from rearing.config import load_config
+from rearing.pipeline import MANIFEST, run_pipeline
+from rearing.world.store import read_scenarios
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text("preset: smoke\nname: tiny\nworld:\n  n_scenarios: 300\n")
+    return load_config(path)
+
+
+def test_run_writes_world_and_manifest_then_caches(config, tmp_path):
+    run_dir = tmp_path / "runs" / "tiny"
+    first = run_pipeline(config, run_dir)
+    assert [(o.name, o.status) for o in first] == [("world", "ran")]
+    assert len(read_scenarios(run_dir / "world" / "scenarios.jsonl")) == 300
+    assert (run_dir / "world" / "splits" / "train.jsonl").is_file()
+    manifest = json.loads((run_dir / MANIFEST).read_text())
+    assert manifest["config_hash"] == config.config_hash and manifest["seed"] == 0
+    assert manifest["versions"]["rearing"] and "git" in manifest
+    record = manifest["stages"]["world"]
+    assert "scenarios.jsonl" in record["outputs"] and record["seconds"] >= 0
+
+    second = run_pipeline(config, run_dir)
+    assert [o.status for o in second] == ["cached"]
+    forced = run_pipeline(config, run_dir, force=True)
+    assert [o.status for o in forced] == ["ran"]
+    assert json.loads((run_dir / MANIFEST).read_text())["stages"]["world"]["outputs"] == record["outputs"]
+
+
+def test_changed_config_or_tampered_output_reruns(config, tmp_path):
+    run_dir = tmp_path / "run"
+    run_pipeline(config, run_dir)
+    (run_dir / "world" / "scenarios.jsonl").write_text("tampered\n")
+    assert [o.status for o in run_pipeline(config, run_dir)] == ["ran"]
+    changed = config.model_copy(update={"world": config.world.model_copy(update={"n_scenarios": 120})})
+    assert [o.status for o in run_pipeline(changed, run_dir)] == ["ran"]
+    assert len(read_scenarios(run_dir / "world" / "scenarios.jsonl")) == 120
+    other_section = config.model_copy(update={"train": config.train.model_copy(update={"steps": 7})})
+    run_pipeline(config, run_dir)
+    assert [o.status for o in run_pipeline(other_section, run_dir)] == ["cached"]
+
+
+def test_failed_stage_leaves_previous_output_intact(config, tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    run_pipeline(config, run_dir)
+    before = (run_dir / "world" / "scenarios.jsonl").read_bytes()
+    import rearing.world.stage as stage
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("killed mid-stage")
+
+    monkeypatch.setattr(stage, "split_scenarios", boom)
+    with pytest.raises(RuntimeError):
+        run_pipeline(config, run_dir, force=True)
+    assert (run_dir / "world" / "scenarios.jsonl").read_bytes() == before
+
+
+def test_world_from_an_imported_file(tmp_path):
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "world" / "fixtures" / "moral_stories_small.jsonl"
+    from rearing.world.importers import import_moral_stories
+    from rearing.world.store import write_scenarios
+
+    source = tmp_path / "imported.jsonl"
+    write_scenarios(source, import_moral_stories(fixture))
+    path = tmp_path / "c.yaml"
+    path.write_text(f"preset: smoke\nworld:\n  source: {source}\n")
+    run_dir = tmp_path / "run"
+    run_pipeline(load_config(path), run_dir)
+    report = json.loads((run_dir / "world" / "splits" / "split_report.json").read_text())
+    assert any("vocabulary-shift set is empty" in w for w in report["warnings"])
