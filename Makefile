@@ -25,6 +25,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_world_generate.py
+	$(PY) bench/bench_corpus_build.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

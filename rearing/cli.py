@@ -19,7 +19,9 @@ app = typer.Typer(help="Run the Rearing Paradigm experiment end to end.", no_arg
 world_app = typer.Typer(help="The world of moral scenarios: generate, import, validate, split, show.",
                         no_args_is_help=True)
 config_app = typer.Typer(help="Experiment configuration.", no_args_is_help=True)
+corpus_app = typer.Typer(help="Training corpora: build, inspect, transform.", no_args_is_help=True)
 app.add_typer(world_app, name="world")
+app.add_typer(corpus_app, name="corpus")
 app.add_typer(config_app, name="config")
 
 console = Console()
@@ -214,6 +216,139 @@ def world_ladder(file: Annotated[str, typer.Argument(help="'default' or a ladder
     except InputError as exc:
         raise fail(exc) from exc
     console.print(render_ladder(ladder))
+
+
+RunOpt = Annotated[Path, typer.Option("--run", help="A run directory, e.g. runs/smoke.")]
+
+
+@corpus_app.command("build")
+def corpus_build(
+    run: RunOpt,
+    preset: PresetOpt = None,
+    config_file: ConfigOpt = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even if cached.")] = False,
+) -> None:
+    """Build every condition's corpus in RUN (runs the world stage first if needed)."""
+    from rearing.pipeline import run_pipeline
+
+    try:
+        config = _config(preset, config_file) if (preset or config_file) else _run_config(run)
+        run_pipeline(config, run, until="corpus", force=force)
+    except InputError as exc:
+        raise fail(exc) from exc
+    corpus_stats(run)
+
+
+def _run_config(run: Path) -> ExperimentConfig:
+    from rearing.config import ExperimentConfig as Config
+    from rearing.io import read_json
+
+    manifest = run / "manifest.json"
+    if not manifest.is_file():
+        raise InputError([f"{manifest}: no such file (pass --preset or --config to start a run)"])
+    return Config.model_validate(read_json(manifest)["config"])
+
+
+@corpus_app.command("stats")
+def corpus_stats(run: Annotated[Path, typer.Argument(help="A run directory.")]) -> None:
+    """Per condition: documents, tokens, moral tokens, moral-vocabulary density, 3-grams, lengths."""
+    from rich.table import Table
+
+    stats_path = run / "corpus" / "stats.json"
+    if not stats_path.is_file():
+        raise fail(InputError([f"{stats_path}: no such file (build the corpus first)"]))
+    data = json.loads(stats_path.read_text())
+    table = Table(title=f"Corpus of {run} (budget {data['budget_tokens']:,} tokens per condition)")
+    columns = ["documents", "tokens", "moral_tokens", "moral_token_share", "moral_vocabulary_density",
+               "distinct_3grams", "mean_doc_tokens"]
+    table.add_column("condition", no_wrap=True)
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    for name, row in data["conditions"].items():
+        table.add_row(name, *(f"{row[c]:,}" if isinstance(row[c], int) else f"{row[c]}" for c in columns))
+    console.print(table)
+
+
+@corpus_app.command("show")
+def corpus_show(run: Annotated[Path, typer.Argument(help="A run directory.")], scenario_id: str) -> None:
+    """One scenario as rendered under every condition."""
+    from rich.panel import Panel
+
+    corpus_dir = run / "corpus"
+    found = False
+    for docs_path in sorted(corpus_dir.glob("*/docs.jsonl")):
+        with docs_path.open() as handle:
+            for line in handle:
+                doc = json.loads(line)
+                if doc.get("scenario_id") == scenario_id:
+                    console.print(Panel(doc["text"], title=f"{docs_path.parent.name}  ({doc['id']})",
+                                        title_align="left"))
+                    found = True
+                    break
+    if not found:
+        raise fail(InputError([f"{corpus_dir}: scenario_id: no document for '{scenario_id}'"]))
+
+
+@corpus_app.command("transform")
+def corpus_transform(
+    src: Annotated[Path, typer.Argument(help="Input JSONL with a 'text' field per line.")],
+    dst: Annotated[Path, typer.Argument(help="Output JSONL.")],
+    transform: Annotated[str, typer.Option(help="Comma-separated: first_person,lived,social.")] = (
+        "first_person,lived,social"
+    ),
+    backend: Annotated[str, typer.Option(help="template or llm.")] = "template",
+    preset: PresetOpt = None,
+    config_file: ConfigOpt = None,
+    seed: int = 0,
+) -> None:
+    """Apply the model-raising transforms to any text, document by document."""
+    import random as _random
+
+    from rearing.corpus.build import training_names
+    from rearing.corpus.transforms import apply_transforms, parse_transforms
+    from rearing.io import write_jsonl_atomic
+
+    try:
+        spec = parse_transforms(transform)
+    except ValueError as exc:
+        raise fail(InputError([f"--transform: {exc}"])) from exc
+    if backend not in ("template", "llm"):
+        raise fail(InputError([f"--backend: unknown backend '{backend}'"]))
+    records, problems = [], []
+    if not src.is_file():
+        raise fail(InputError([f"{src}: no such file"]))
+    for number, line in enumerate(src.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{src}:{number}: <json>: {exc.msg}")
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
+            problems.append(f"{src}:{number}: text: missing or not a non-empty string")
+            continue
+        records.append(record)
+    if problems:
+        raise fail(InputError(problems[:20], len(problems)))
+    names = training_names(seed)
+
+    def template(i: int) -> str:
+        return apply_transforms(records[i]["text"], spec, _random.Random(f"{seed}:{i}"), names)
+
+    if backend == "template":
+        texts = [template(i) for i in range(len(records))]
+    else:
+        from rearing.corpus.llm_render import transform_with_llm
+
+        try:
+            config = _config(preset, config_file)
+        except InputError as exc:
+            raise fail(exc) from exc
+        results = transform_with_llm([r["text"] for r in records], spec, config.corpus.llm, dst.parent, template)
+        texts = [r.text for r in results]
+    write_jsonl_atomic(dst, [{**r, "text": t, "transforms": spec} for r, t in zip(records, texts, strict=True)])
+    console.print(f"transformed {len(records)} documents ({', '.join(spec)}) into {dst}")
 
 
 def main() -> None:

@@ -54,14 +54,42 @@ class WorldConfig(Section):
     split: SplitConfig = Field(default_factory=SplitConfig)
 
 
+class LLMConfig(Section):
+    """An OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama, hosted APIs). The key is read from the
+    environment variable named here, never stored in config, logs or manifests."""
+
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str = "local-model"
+    api_key_env: str = Field("REARING_LLM_API_KEY", description="Environment variable holding the key.")
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(1024, ge=16)
+    concurrency: int = Field(4, ge=1, description="Requests in flight at once.")
+    max_retries: int = Field(4, ge=0, description="Retries on 429, 5xx and timeouts, with backoff.")
+    timeout: float = Field(60.0, gt=0.0, description="Seconds per request.")
+    backoff_base: float = Field(1.0, ge=0.0, description="First backoff delay in seconds; doubles.")
+    content_retries: int = Field(1, ge=0, description="Re-asks when output fails the content check.")
+    cache_dir: str = Field(".cache/llm", description="On-disk response cache (relative to the run).")
+
+
 class CorpusConfig(Section):
     conditions: list[str] = Field(
         default_factory=lambda: [
             "flat", "principle_flat", "bmn_shuffled", "bmn_developmental", "posthoc", "raised",
+            "flat_length_matched",
         ]
     )
+    orderings: dict[str, Literal["developmental", "shuffled", "reverse"]] = Field(
+        default_factory=dict,
+        description="Override a condition's ordering, e.g. {principle_flat: developmental}.",
+    )
     backend: Literal["template", "llm"] = "template"
-    total_tokens: int | None = Field(None, ge=1, description="Per-condition token budget; None: derived.")
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    repeats: int = Field(1, ge=1, description="Times every training scenario appears per condition.")
+    general_docs: int = Field(4000, ge=0, description="Documents in the shared general corpus.")
+    total_tokens: int | None = Field(
+        None, ge=1, description="Per-condition token budget; None: the largest condition plus slack."
+    )
+    vocab_size: int = Field(4096, ge=300, description="Byte-level BPE vocabulary size.")
 
 
 class TrainConfig(Section):

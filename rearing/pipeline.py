@@ -49,9 +49,10 @@ class StageOutcome:
 
 def stage_registry() -> list[StageSpec]:
     """Stages in pipeline order; later issues append theirs here."""
+    from rearing.corpus.stage import CORPUS_STAGE
     from rearing.world.stage import WORLD_STAGE
 
-    return [WORLD_STAGE]
+    return [WORLD_STAGE, CORPUS_STAGE]
 
 
 def stage_names() -> list[str]:

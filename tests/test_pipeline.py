@@ -16,7 +16,7 @@ def config(tmp_path):
 
 def test_run_writes_world_and_manifest_then_caches(config, tmp_path):
     run_dir = tmp_path / "runs" / "tiny"
-    first = run_pipeline(config, run_dir)
+    first = run_pipeline(config, run_dir, until="world")
     assert [(o.name, o.status) for o in first] == [("world", "ran")]
     assert len(read_scenarios(run_dir / "world" / "scenarios.jsonl")) == 300
     assert (run_dir / "world" / "splits" / "train.jsonl").is_file()
@@ -26,29 +26,29 @@ def test_run_writes_world_and_manifest_then_caches(config, tmp_path):
     record = manifest["stages"]["world"]
     assert "scenarios.jsonl" in record["outputs"] and record["seconds"] >= 0
 
-    second = run_pipeline(config, run_dir)
+    second = run_pipeline(config, run_dir, until="world")
     assert [o.status for o in second] == ["cached"]
-    forced = run_pipeline(config, run_dir, force=True)
+    forced = run_pipeline(config, run_dir, force=True, until="world")
     assert [o.status for o in forced] == ["ran"]
     assert json.loads((run_dir / MANIFEST).read_text())["stages"]["world"]["outputs"] == record["outputs"]
 
 
 def test_changed_config_or_tampered_output_reruns(config, tmp_path):
     run_dir = tmp_path / "run"
-    run_pipeline(config, run_dir)
+    run_pipeline(config, run_dir, until="world")
     (run_dir / "world" / "scenarios.jsonl").write_text("tampered\n")
-    assert [o.status for o in run_pipeline(config, run_dir)] == ["ran"]
+    assert [o.status for o in run_pipeline(config, run_dir, until="world")] == ["ran"]
     changed = config.model_copy(update={"world": config.world.model_copy(update={"n_scenarios": 120})})
-    assert [o.status for o in run_pipeline(changed, run_dir)] == ["ran"]
+    assert [o.status for o in run_pipeline(changed, run_dir, until="world")] == ["ran"]
     assert len(read_scenarios(run_dir / "world" / "scenarios.jsonl")) == 120
     other_section = config.model_copy(update={"train": config.train.model_copy(update={"steps": 7})})
-    run_pipeline(config, run_dir)
-    assert [o.status for o in run_pipeline(other_section, run_dir)] == ["cached"]
+    run_pipeline(config, run_dir, until="world")
+    assert [o.status for o in run_pipeline(other_section, run_dir, until="world")] == ["cached"]
 
 
 def test_failed_stage_leaves_previous_output_intact(config, tmp_path, monkeypatch):
     run_dir = tmp_path / "run"
-    run_pipeline(config, run_dir)
+    run_pipeline(config, run_dir, until="world")
     before = (run_dir / "world" / "scenarios.jsonl").read_bytes()
     import rearing.world.stage as stage
 
@@ -57,7 +57,7 @@ def test_failed_stage_leaves_previous_output_intact(config, tmp_path, monkeypatc
 
     monkeypatch.setattr(stage, "split_scenarios", boom)
     with pytest.raises(RuntimeError):
-        run_pipeline(config, run_dir, force=True)
+        run_pipeline(config, run_dir, force=True, until="world")
     assert (run_dir / "world" / "scenarios.jsonl").read_bytes() == before
 
 
@@ -73,6 +73,18 @@ def test_world_from_an_imported_file(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(f"preset: smoke\nworld:\n  source: {source}\n")
     run_dir = tmp_path / "run"
-    run_pipeline(load_config(path), run_dir)
+    run_pipeline(load_config(path), run_dir, until="world")
     report = json.loads((run_dir / "world" / "splits" / "split_report.json").read_text())
     assert any("vocabulary-shift set is empty" in w for w in report["warnings"])
+
+
+def test_corpus_stage_follows_world_and_reruns_when_world_changes(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("preset: smoke\nworld:\n  n_scenarios: 150\ncorpus:\n  general_docs: 100\n"
+                    "  vocab_size: 600\n  conditions: [flat, bmn_shuffled]\n")
+    config = load_config(path)
+    run_dir = tmp_path / "run"
+    assert [(o.name, o.status) for o in run_pipeline(config, run_dir)] == [("world", "ran"), ("corpus", "ran")]
+    assert [o.status for o in run_pipeline(config, run_dir)] == ["cached", "cached"]
+    changed = config.model_copy(update={"world": config.world.model_copy(update={"n_scenarios": 140})})
+    assert [o.status for o in run_pipeline(changed, run_dir)] == ["ran", "ran"]

@@ -222,7 +222,7 @@ class ScenarioGenerator:
         slots["target"] = names[1] if frame.victim_is_target else names[2]
         stakeholders.append(
             _stakeholder(victim_id, names[1], rng.choice(victim_pool),
-                         "vulnerable" if frame.victim_role == "vulnerable" else "peer",
+                         rng.choice(pools.relationships),
                          frame.need.format(**slots),
                          "high" if frame.victim_role == "vulnerable" else "medium")
         )

@@ -1,0 +1,1 @@
+"""The corpus stage: one scenario set rendered into every condition, ordered, matched, tokenized."""

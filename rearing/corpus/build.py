@@ -1,0 +1,309 @@
+"""Assemble every condition from one scenario set: render, order, token-match, tokenize, write.
+
+Matching rules (what makes the comparison fair):
+* every condition holds every training scenario ``repeats`` times;
+* every condition has the same total number of training tokens (within 1%): the remainder after
+  the moral documents is filled, in one shared order, from the shared general corpus;
+* one byte-level BPE tokenizer, trained on the union of all conditions and the general corpus.
+
+Per condition it writes ``docs.jsonl`` (documents in training order), ``tokens.bin`` (a flat
+uint16/uint32 token stream, each document followed by the end-of-text token), ``offsets.npy``
+(start offset of each document in the stream) and ``meta.json`` (ordering, phases with token
+ranges, the order fingerprint), so training reproduces the order exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import yaml
+
+from rearing.config import ExperimentConfig
+from rearing.corpus.general import generate_general
+from rearing.corpus.lexicon import Lexicon, load_lexicon
+from rearing.corpus.render import RENDERERS, render_flat
+from rearing.corpus.transforms import apply_transforms, sentences
+from rearing.io import atomic_open, write_json_atomic, write_jsonl_atomic
+from rearing.world.generate import default_vocab_path, partition
+from rearing.world.schema import Record, Scenario
+
+EOS = "<|endoftext|>"
+PAD = "<|pad|>"
+Ordering = Literal["developmental", "shuffled", "reverse"]
+RAISING_TRANSFORMS = ("first_person", "lived", "social")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a condition turns scenarios into a training stream."""
+
+    renderer: str
+    ordering: Ordering
+    layout: Literal["interleaved", "phased"] = "interleaved"
+    transform_general: tuple[str, ...] = ()
+    length_match: str | None = None  # render extra paraphrases until as long as this renderer
+
+
+CONDITIONS: dict[str, Recipe] = {
+    "flat": Recipe("flat", "shuffled"),
+    "principle_flat": Recipe("principle_flat", "shuffled"),
+    "bmn_shuffled": Recipe("bmn", "shuffled"),
+    "bmn_developmental": Recipe("bmn", "developmental"),
+    "posthoc": Recipe("principle_flat", "shuffled", layout="phased"),
+    "raised": Recipe("bmn", "developmental", transform_general=RAISING_TRANSFORMS),
+    "flat_length_matched": Recipe("flat", "shuffled", length_match="bmn"),
+}
+
+
+class CorpusDoc(Record):
+    id: str
+    kind: Literal["moral", "general"]
+    scenario_id: str | None = None
+    stage: int | None = None
+    difficulty: float | None = None
+    phase: str
+    text: str
+
+
+@dataclass
+class ConditionCorpus:
+    name: str
+    recipe: Recipe
+    ordering: Ordering
+    moral: list[CorpusDoc]
+    general: list[CorpusDoc] = field(default_factory=list)
+    docs: list[CorpusDoc] = field(default_factory=list)
+
+
+def doc_rng(seed: int, *parts: object) -> random.Random:
+    return random.Random(":".join(str(p) for p in (seed, *parts)))
+
+
+def order_moral(docs: list[CorpusDoc], ordering: Ordering, rng: random.Random) -> list[CorpusDoc]:
+    def developmental_key(d: CorpusDoc):
+        return (d.stage if d.stage is not None else 10**9, d.difficulty or 0.0, d.id)
+
+    if ordering == "developmental":
+        return sorted(docs, key=developmental_key)
+    if ordering == "reverse":
+        return sorted(docs, key=developmental_key, reverse=True)
+    shuffled = sorted(docs, key=lambda d: d.id)
+    rng.shuffle(shuffled)
+    return shuffled
+
+
+def render_moral(name: str, recipe: Recipe, scenarios: list[Scenario], repeats: int, seed: int) -> list[CorpusDoc]:
+    render = RENDERERS[recipe.renderer]
+    docs = []
+    for scenario in scenarios:
+        for rep in range(repeats):
+            rng = doc_rng(seed, name, scenario.id, rep)
+            text = render(scenario, rng)
+            if recipe.length_match:
+                target = len(RENDERERS[recipe.length_match](scenario, doc_rng(seed, "bmn_shuffled", scenario.id, rep)).split())
+                text = _extend_to(text, target, lambda k: render_flat(scenario, doc_rng(seed, name, scenario.id, rep, k)))
+            docs.append(CorpusDoc(
+                id=f"{name}:{scenario.id}:{rep}", kind="moral", scenario_id=scenario.id,
+                stage=scenario.stage, difficulty=scenario.difficulty.score if scenario.difficulty else None,
+                phase="main", text=text,
+            ))
+    return docs
+
+
+def _extend_to(text: str, target_words: int, paraphrase) -> str:
+    """Append paraphrases sentence by sentence until ``text`` has ``target_words`` words."""
+    words = len(text.split())
+    k = 1
+    while words < target_words:
+        added = []
+        for sentence in sentences(paraphrase(k)):
+            if words >= target_words:
+                break
+            added.append(sentence)
+            words += len(sentence.split())
+        text += "\n\n" + " ".join(added)
+        k += 1
+    return text
+
+
+def interleave(moral: list[CorpusDoc], general: list[CorpusDoc]) -> list[CorpusDoc]:
+    """Spread moral documents evenly through the general ones, the first document moral."""
+    keyed = [(i / max(len(moral), 1), 0, d) for i, d in enumerate(moral)]
+    keyed += [((j + 0.5) / max(len(general), 1), 1, d) for j, d in enumerate(general)]
+    return [d for _, _, d in sorted(keyed, key=lambda k: (k[0], k[1]))]
+
+
+def training_names(seed: int) -> list[str]:
+    vocab = yaml.safe_load(default_vocab_path().read_text(encoding="utf-8"))
+    return list(partition(vocab["names"], "main"))
+
+
+def train_tokenizer(texts, vocab_size: int):
+    """Byte-level BPE on the given texts (deterministic for a fixed text order)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=[EOS, PAD],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    return tokenizer
+
+
+def save_hf_tokenizer(tokenizer, out_dir: Path) -> None:
+    from transformers import PreTrainedTokenizerFast
+
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=EOS, bos_token=EOS, pad_token=PAD,
+                                   unk_token=None)
+    fast.save_pretrained(str(out_dir))
+
+
+def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path) -> dict:
+    """Build every configured condition into ``out_dir``; returns the stats table."""
+    corpus = config.corpus
+    seed = config.seed
+    unknown = [c for c in corpus.conditions if c not in CONDITIONS]
+    if unknown:
+        raise ValueError(f"unknown conditions {unknown}; known: {', '.join(CONDITIONS)}")
+    names = training_names(seed)
+    conditions = []
+    for name in corpus.conditions:
+        recipe = CONDITIONS[name]
+        ordering = corpus.orderings.get(name, recipe.ordering)
+        moral = render_moral(name, recipe, train, corpus.repeats, seed)
+        if corpus.backend == "llm":
+            from rearing.corpus.llm_render import rerender_with_llm
+
+            moral = rerender_with_llm(moral, train, name, recipe, config, out_dir)
+        moral = order_moral(moral, ordering, doc_rng(seed, name, "order"))
+        conditions.append(ConditionCorpus(name, recipe, ordering, moral))
+
+    lexicon = load_lexicon()
+    moral_words = {c.name: sum(len(d.text.split()) for d in c.moral) for c in conditions}
+    general_words_needed = max(moral_words.values()) - min(moral_words.values())
+    pool = [CorpusDoc(id=g.id, kind="general", phase="main", text=g.text)
+            for g in generate_general(corpus.general_docs, seed)]
+    average = max(1, sum(len(d.text.split()) for d in pool) // max(len(pool), 1))
+    extra = int(general_words_needed / average * 1.3) + 50
+    pool += [CorpusDoc(id=g.id, kind="general", phase="main", text=g.text)
+             for g in generate_general(corpus.general_docs + extra, seed)[corpus.general_docs:]]
+    transformed = {}
+    for c in conditions:
+        if c.recipe.transform_general and c.recipe.transform_general not in transformed:
+            transformed[c.recipe.transform_general] = [
+                d.model_copy(update={"text": apply_transforms(d.text, c.recipe.transform_general,
+                                                              doc_rng(seed, "raise", d.id), names)})
+                for d in pool
+            ]
+
+    texts = [d.text for c in conditions for d in c.moral] + [d.text for d in pool]
+    texts += [d.text for docs in transformed.values() for d in docs]
+    tokenizer = train_tokenizer(texts, corpus.vocab_size)
+    tokenizer_dir = out_dir / "tokenizer"
+    save_hf_tokenizer(tokenizer, tokenizer_dir)
+    eos_id = tokenizer.token_to_id(EOS)
+
+    def encode(docs: list[CorpusDoc]) -> list[list[int]]:
+        return [e.ids + [eos_id] for e in tokenizer.encode_batch([d.text for d in docs])]
+
+    encoded_moral = {c.name: encode(c.moral) for c in conditions}
+    encoded_pool = {(): encode(pool)}
+    for key, docs in transformed.items():
+        encoded_pool[key] = encode(docs)
+    moral_tokens = {name: sum(map(len, ids)) for name, ids in encoded_moral.items()}
+    base_general = sum(map(len, encoded_pool[()][: corpus.general_docs]))
+    budget = corpus.total_tokens or (max(moral_tokens.values()) + base_general)
+
+    stats = {}
+    for c in conditions:
+        key = c.recipe.transform_general
+        general_docs = transformed.get(key, pool) if key else pool
+        general_ids = encoded_pool[key]
+        total = moral_tokens[c.name]
+        chosen, chosen_ids = [], []
+        for doc, ids in zip(general_docs, general_ids, strict=True):
+            if total >= budget:
+                break
+            chosen.append(doc)
+            chosen_ids.append(ids)
+            total += len(ids)
+        if total < budget * 0.99:
+            raise ValueError(
+                f"condition {c.name}: the general pool ran out at {total} of {budget} tokens; "
+                "raise corpus.general_docs"
+            )
+        ids_of = {d.id: ids for d, ids in zip(c.moral, encoded_moral[c.name], strict=True)}
+        ids_of.update({d.id: ids for d, ids in zip(chosen, chosen_ids, strict=True)})
+        if c.recipe.layout == "phased":
+            general_phase = [d.model_copy(update={"phase": "general"}) for d in chosen]
+            moral_phase = [d.model_copy(update={"phase": "moral"}) for d in c.moral]
+            c.docs = general_phase + moral_phase
+        else:
+            c.docs = interleave(c.moral, chosen)
+        stats[c.name] = write_condition(c, ids_of, out_dir / c.name, lexicon, len(tokenizer.get_vocab()))
+    write_json_atomic(out_dir / "stats.json", {"budget_tokens": budget, "conditions": stats})
+    return stats
+
+
+def write_condition(c: ConditionCorpus, ids_of: dict[str, list[int]], out: Path, lexicon: Lexicon,
+                    vocab_size: int) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    dtype = np.uint16 if vocab_size <= np.iinfo(np.uint16).max else np.uint32
+    offsets, phases, position = [], [], 0
+    with atomic_open(out / "tokens.bin", "wb") as handle:
+        for doc in c.docs:
+            ids = ids_of[doc.id]
+            offsets.append(position)
+            handle.write(np.asarray(ids, dtype=dtype).tobytes())
+            if not phases or phases[-1]["name"] != doc.phase:
+                phases.append({"name": doc.phase, "start_token": position, "start_doc": len(offsets) - 1})
+            position += len(ids)
+    for phase, following in zip(phases, phases[1:] + [None]):
+        phase["end_token"] = following["start_token"] if following else position
+        phase["end_doc"] = following["start_doc"] if following else len(offsets)
+    with atomic_open(out / "offsets.npy", "wb") as handle:
+        np.save(handle, np.asarray(offsets, dtype=np.int64), allow_pickle=False)
+    write_jsonl_atomic(out / "docs.jsonl", c.docs)
+    fingerprint = hashlib.sha256("\n".join(d.id for d in c.docs).encode()).hexdigest()
+    moral = [d for d in c.docs if d.kind == "moral"]
+    moral_words = sum(len(d.text.split()) for d in moral)
+    words = [w for d in c.docs for w in d.text.lower().split()]
+    trigrams = len(set(zip(words, words[1:], words[2:], strict=False)))
+    stats = {
+        "documents": len(c.docs),
+        "moral_documents": len(moral),
+        "tokens": position,
+        "moral_tokens": sum(len(ids_of[d.id]) for d in moral),
+        "moral_vocabulary_density": round(sum(lexicon.count(d.text) for d in moral) / max(moral_words, 1), 5),
+        "distinct_3grams": trigrams,
+        "mean_doc_tokens": round(position / max(len(c.docs), 1), 1),
+    }
+    stats["moral_token_share"] = round(stats["moral_tokens"] / max(position, 1), 4)
+    write_json_atomic(out / "meta.json", {
+        "condition": c.name,
+        "renderer": c.recipe.renderer,
+        "ordering": c.ordering,
+        "layout": c.recipe.layout,
+        "transform_general": list(c.recipe.transform_general),
+        "dtype": np.dtype(dtype).name,
+        "eos_token": EOS,
+        "phases": phases,
+        "order_fingerprint": fingerprint,
+        "scenario_counts": dict(sorted(Counter(d.scenario_id for d in moral).items())),
+        "stats": stats,
+    })
+    return stats
+
+
+def load_stats(corpus_dir: Path) -> dict:
+    return json.loads((corpus_dir / "stats.json").read_text(encoding="utf-8"))

@@ -1,0 +1,42 @@
+import json
+
+from typer.testing import CliRunner
+
+from rearing.cli import app
+
+runner = CliRunner()
+
+
+def test_build_stats_show_from_the_cli(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("preset: smoke\nname: cli\nworld:\n  n_scenarios: 200\ncorpus:\n  general_docs: 150\n"
+                      "  vocab_size: 800\n  conditions: [flat, bmn_developmental]\n")
+    run = tmp_path / "runs" / "cli"
+    result = runner.invoke(app, ["corpus", "build", "--run", str(run), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "flat" in result.output and "bmn_developmental" in result.output
+    stats = runner.invoke(app, ["corpus", "stats", str(run)])
+    assert stats.exit_code == 0 and "moral" in stats.output
+    scenario_id = json.loads((run / "world" / "splits" / "train.jsonl").read_text().splitlines()[0])["id"]
+    shown = runner.invoke(app, ["corpus", "show", str(run), scenario_id])
+    assert shown.exit_code == 0 and "flat" in shown.output and "bmn_developmental" in shown.output
+    assert runner.invoke(app, ["corpus", "show", str(run), "nope"]).exit_code == 2
+    again = runner.invoke(app, ["corpus", "build", "--run", str(run)])
+    assert again.exit_code == 0, again.output
+
+
+def test_transform_any_text_and_reject_bad_lines(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": 1, "text": "Omar fixes the kettle. Omar fills it with water."}) + "\n")
+    dst = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["corpus", "transform", str(src), str(dst), "--transform", "first_person,social"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(dst.read_text())
+    assert out["id"] == 1 and "I fix the kettle" in out["text"] and out["transforms"] == ["first_person", "social"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": ""}\nnot json\n')
+    nothing = tmp_path / "nothing.jsonl"
+    result = runner.invoke(app, ["corpus", "transform", str(bad), str(nothing)])
+    assert result.exit_code == 2
+    assert f"{bad}:1: text:" in result.output and f"{bad}:2: <json>:" in result.output
+    assert not nothing.exists()

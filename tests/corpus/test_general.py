@@ -1,0 +1,121 @@
+import re
+import time
+
+import pytest
+import yaml
+
+from rearing.corpus.general import KINDS, MAX_WORDS, MIN_WORDS, GeneralDoc, general_doc, generate_general
+from rearing.corpus.lexicon import load_lexicon
+from rearing.world.generate import default_vocab_path, partition
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[GeneralDoc]:
+    return generate_general(2000, seed=11)
+
+
+@pytest.fixture(scope="module")
+def vocab() -> dict:
+    with open(default_vocab_path(), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _phrases(entries) -> re.Pattern:
+    alternatives = "|".join(re.escape(e) for e in sorted(set(entries), key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
+
+
+def test_ids_and_types(docs):
+    assert len(docs) == 2000
+    assert all(isinstance(d, GeneralDoc) for d in docs)
+    assert [d.id for d in docs[:3]] == ["g11-000000", "g11-000001", "g11-000002"]
+    assert len({d.id for d in docs}) == 2000
+
+
+def test_same_seed_same_output_other_seed_other_output():
+    assert generate_general(200, seed=4) == generate_general(200, seed=4)
+    assert [d.text for d in generate_general(200, seed=4)] != [d.text for d in generate_general(200, seed=5)]
+
+
+def test_any_index_regenerates_alone(docs):
+    assert general_doc(11, 1234) == docs[1234]
+
+
+def test_every_kind_is_present(docs):
+    kinds = {d.kind for d in docs}
+    assert kinds == set(KINDS)
+    assert len(KINDS) == 5
+
+
+def test_no_moral_vocabulary(docs):
+    lexicon = load_lexicon()
+    offenders = [(d.id, lexicon.find(d.text)) for d in docs if lexicon.contains_moral_term(d.text)]
+    assert offenders == []
+
+
+def test_no_reserved_names(docs, vocab):
+    reserved = partition(vocab["names"], "reserved")
+    assert len(reserved) > 50
+    pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, reserved))})\b")
+    leaks = [(d.id, m.group()) for d in docs for m in pattern.finditer(d.text)]
+    assert leaks == []
+
+
+def test_no_reserved_domain_vocabulary(docs, vocab):
+    reserved = [
+        entry
+        for pools in vocab["domains"].values()
+        for key in ("places", "items", "defects", "authorities", "peer_roles", "agent_roles",
+                    "goals", "pastimes", "vulnerable_roles", "gains")
+        for entry in partition(pools[key], "reserved")
+    ]
+    assert {"student", "neighbour", "staff room"} <= set(reserved)
+    pattern = _phrases(reserved)
+    leaks = [(d.id, m.group()) for d in docs for m in pattern.finditer(d.text)]
+    assert leaks == []
+
+
+def test_main_vocabulary_is_actually_used(docs, vocab):
+    text = "\n".join(d.text for d in docs)
+    for key in ("places", "items", "goals"):
+        main = {e for pools in vocab["domains"].values() for e in partition(pools[key], "main")}
+        used = {e for e in main if re.search(rf"(?<![\w-]){re.escape(e)}(?![\w-])", text, re.IGNORECASE)}
+        assert len(used) / len(main) > 0.6, key
+    names = partition(vocab["names"], "main")
+    assert sum(name in text for name in names) / len(names) > 0.8
+
+
+def test_lengths_within_range(docs):
+    lengths = [len(d.text.split()) for d in docs]
+    assert min(lengths) >= MIN_WORDS and max(lengths) <= MAX_WORDS
+    assert MIN_WORDS == 60 and MAX_WORDS == 250
+    assert max(lengths) - min(lengths) > 60
+
+
+def test_texts_are_distinct(docs):
+    assert len({d.text for d in docs}) == len(docs)
+    openings = {d.text.split(".")[0] for d in docs}
+    assert len(openings) > 1000
+
+
+def test_sentences_start_with_capitals(docs):
+    for d in docs:
+        for line in d.text.splitlines():
+            body = re.sub(r"^(?:\d+\.\s+|- |[^\s:\"]+: )", "", line.strip())
+            if body:
+                assert body[0].isupper() or body[0] == '"', (d.id, line)
+        for start in re.findall(r"[.!?]\s+([a-z])", d.text):
+            pytest.fail(f"{d.id}: lowercase sentence start {start!r}")
+
+
+def test_no_unfilled_slots_or_article_slips(docs):
+    for d in docs:
+        assert "{" not in d.text and "}" not in d.text, d.id
+        assert not re.search(r"\ba [aeio]", d.text), d.id
+        assert not re.search(r"\s{3,}", d.text.replace("\n\n", "\n")), d.id
+
+
+def test_throughput_sanity():
+    start = time.perf_counter()
+    generate_general(500, seed=99)
+    assert time.perf_counter() - start < 30

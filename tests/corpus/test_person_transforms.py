@@ -1,0 +1,38 @@
+import random
+
+import pytest
+
+from rearing.corpus.person import to_first_person
+from rearing.corpus.transforms import apply_transforms, parse_transforms
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Susan is at the garage.", "I am at the garage."),
+        ("Kamau feels Susan can be relied on.", "Kamau feels I can be relied on."),
+        ("Only Ilaria might notice what Susan chooses.", "Only Ilaria might notice what I choose."),
+        ("Kamau thanks Susan for the warning.", "Kamau thanks me for the warning."),
+        ("Kamau and Susan grow closer.", "Kamau and I grow closer."),
+        ("Susan's bag is here.", "My bag is here."),
+        ("Susan tries again, and Susan watches.", "I try again, and I watch."),
+        ("Susanna is not Susan.", "Susanna is not me."),
+    ],
+)
+def test_first_person(text, expected):
+    assert to_first_person(text, "Susan") == expected
+
+
+def test_transforms_compose_and_are_seeded():
+    text = "Omar fixes the kettle. Omar fills it with water. The kettle boils in a minute."
+    names = ["Omar", "Lena", "Tariq"]
+    a = apply_transforms(text, ["first_person", "lived", "social"], random.Random(1), names)
+    b = apply_transforms(text, ["first_person", "lived", "social"], random.Random(1), names)
+    assert a == b
+    assert "I fix the kettle" in a and '"' in a and "Omar" not in a
+    assert "kettle boils" in a
+
+
+def test_unknown_transform_rejected():
+    with pytest.raises(ValueError, match="unknown transforms"):
+        parse_transforms("first_person,telepathy")
