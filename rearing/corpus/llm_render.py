@@ -7,10 +7,12 @@ check: every option's action and every consequence must survive in the LLM's tex
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 from rearing.config import ExperimentConfig, LLMConfig
 from rearing.corpus.llm import LLMBackend, RenderRequest
+from rearing.io import write_json_atomic
 from rearing.world.schema import Scenario
 
 SYSTEM = (
@@ -64,6 +66,12 @@ def rerender_with_llm(docs, scenarios: list[Scenario], condition: str, recipe, c
                                       fallback=lambda text=doc.text: text))
     backend = backend_for(config.corpus.llm, out_dir.parent)
     results = backend.render(requests)
+    write_json_atomic(out_dir / f"llm_render_{condition}.json", {
+        "model": config.corpus.llm.model,
+        "stats": backend.stats,
+        "sources": dict(Counter(r.source for r in results)),
+        "fallback_ids": [r.key for r in results if r.source == "fallback"],
+    })
     return [d.model_copy(update={"text": r.text}) for d, r in zip(docs, results, strict=True)]
 
 

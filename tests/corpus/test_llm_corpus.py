@@ -1,0 +1,94 @@
+"""The corpus build through the LLM backend against a local scripted endpoint."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from rearing.config import load_config
+from rearing.pipeline import run_pipeline
+
+SECRET = "sk-test-CORPUS-SECRET-42"
+
+
+class EchoLLM:
+    """Rewrites the prompt's plain version (prefixing it), but drops content for one scenario."""
+
+    def __init__(self, drop_marker: str):
+        self.drop_marker = drop_marker
+        self.calls = 0
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                prompt = body["messages"][-1]["content"]
+                fake.calls += 1
+                plain = prompt.split("A plain version to improve on:\n", 1)[1]
+                text = "Dropped everything." if fake.drop_marker in prompt else f"Retold. {plain}"
+                data = json.dumps({
+                    "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": f"<text>{text}</text>"}}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                }).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+
+@pytest.fixture
+def llm_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("REARING_TEST_KEY", SECRET)
+    world_config = tmp_path / "w.yaml"
+    world_config.write_text("preset: smoke\nworld:\n  n_scenarios: 60\n")
+    run_dir = tmp_path / "run"
+    run_pipeline(load_config(world_config), run_dir, until="world")
+    first_id = json.loads((run_dir / "world" / "splits" / "train.jsonl").read_text().splitlines()[0])["id"]
+    fake = EchoLLM(drop_marker=f'"id":"{first_id}"')
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "preset: smoke\nworld:\n  n_scenarios: 60\ncorpus:\n  backend: llm\n  conditions: [flat]\n"
+        f"  general_docs: 60\n  vocab_size: 500\n  llm:\n    base_url: {fake.base_url}\n"
+        "    api_key_env: REARING_TEST_KEY\n    backoff_base: 0.0\n    timeout: 5\n"
+    )
+    yield load_config(config), run_dir, fake, first_id
+    fake.server.shutdown()
+
+
+def test_llm_corpus_keeps_everything_counts_fallbacks_and_hides_the_key(llm_run):
+    config, run_dir, fake, dropped_id = llm_run
+    run_pipeline(config, run_dir)
+    docs = [json.loads(line) for line in (run_dir / "corpus" / "flat" / "docs.jsonl").read_text().splitlines()]
+    moral = [d for d in docs if d["kind"] == "moral"]
+    train_ids = [json.loads(l)["id"] for l in (run_dir / "world" / "splits" / "train.jsonl").read_text().splitlines()]
+    assert sorted(d["scenario_id"] for d in moral) == sorted(train_ids)
+    for doc in moral:
+        if doc["scenario_id"] == dropped_id:
+            assert not doc["text"].startswith("Retold.") and "Dropped" not in doc["text"]
+        else:
+            assert doc["text"].startswith("Retold.")
+    report = json.loads((run_dir / "corpus" / "llm_render_flat.json").read_text())
+    assert report["sources"] == {"llm": len(moral) - 1, "fallback": 1}
+    assert report["fallback_ids"] == [f"flat:{dropped_id}:0"]
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            assert SECRET not in path.read_text(errors="ignore"), path
+
+    calls = fake.calls
+    run_pipeline(config, run_dir, force=True)
+    assert fake.calls - calls <= 2  # only the fallback item is asked again; the rest come from cache
