@@ -261,12 +261,13 @@ def corpus_stats(run: Annotated[Path, typer.Argument(help="A run directory.")]) 
     table = Table(title=f"Corpus of {run} (budget {data['budget_tokens']:,} tokens per condition)")
     columns = ["documents", "tokens", "moral_tokens", "moral_token_share", "moral_vocabulary_density",
                "distinct_3grams", "mean_doc_tokens"]
+    headers = ["docs", "tokens", "moral tokens", "moral share", "moral-vocab density", "3-grams", "mean doc"]
     table.add_column("condition", no_wrap=True)
-    for column in columns:
-        table.add_column(column.replace("_", " "), justify="right")
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=True)
     for name, row in data["conditions"].items():
         table.add_row(name, *(f"{row[c]:,}" if isinstance(row[c], int) else f"{row[c]}" for c in columns))
-    console.print(table)
+    Console(width=max(console.width, 120)).print(table)
 
 
 @corpus_app.command("show")
