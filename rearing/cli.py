@@ -332,7 +332,7 @@ def corpus_transform(
         records.append(record)
     if problems:
         raise fail(InputError(problems[:20], len(problems)))
-    names = training_names(seed)
+    names = training_names()
 
     def template(i: int) -> str:
         return apply_transforms(records[i]["text"], spec, _random.Random(f"{seed}:{i}"), names)

@@ -15,7 +15,6 @@ ranges, the order fingerprint), so training reproduces the order exactly.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ import numpy as np
 import yaml
 
 from rearing.config import ExperimentConfig
-from rearing.corpus.general import generate_general
+from rearing.corpus.general import general_doc, generate_general
 from rearing.corpus.lexicon import Lexicon, load_lexicon
 from rearing.corpus.render import RENDERERS, render_flat
 from rearing.corpus.transforms import apply_transforms, sentences
@@ -78,7 +77,6 @@ class ConditionCorpus:
     recipe: Recipe
     ordering: Ordering
     moral: list[CorpusDoc]
-    general: list[CorpusDoc] = field(default_factory=list)
     docs: list[CorpusDoc] = field(default_factory=list)
 
 
@@ -140,7 +138,7 @@ def interleave(moral: list[CorpusDoc], general: list[CorpusDoc]) -> list[CorpusD
     return [d for _, _, d in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
-def training_names(seed: int) -> list[str]:
+def training_names() -> list[str]:
     vocab = yaml.safe_load(default_vocab_path().read_text(encoding="utf-8"))
     return list(partition(vocab["names"], "main"))
 
@@ -175,7 +173,7 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path)
     unknown = [c for c in corpus.conditions if c not in CONDITIONS]
     if unknown:
         raise ValueError(f"unknown conditions {unknown}; known: {', '.join(CONDITIONS)}")
-    names = training_names(seed)
+    names = training_names()
     conditions = []
     for name in corpus.conditions:
         recipe = CONDITIONS[name]
@@ -196,7 +194,7 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path)
     average = max(1, sum(len(d.text.split()) for d in pool) // max(len(pool), 1))
     extra = int(general_words_needed / average * 1.3) + 50
     pool += [CorpusDoc(id=g.id, kind="general", phase="main", text=g.text)
-             for g in generate_general(corpus.general_docs + extra, seed)[corpus.general_docs:]]
+             for g in (general_doc(seed, i) for i in range(corpus.general_docs, corpus.general_docs + extra))]
     transformed = {}
     for c in conditions:
         if c.recipe.transform_general and c.recipe.transform_general not in transformed:
@@ -303,7 +301,3 @@ def write_condition(c: ConditionCorpus, ids_of: dict[str, list[int]], out: Path,
         "stats": stats,
     })
     return stats
-
-
-def load_stats(corpus_dir: Path) -> dict:
-    return json.loads((corpus_dir / "stats.json").read_text(encoding="utf-8"))

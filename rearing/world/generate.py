@@ -22,7 +22,6 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -164,10 +163,6 @@ class ScenarioGenerator:
         self.pools = {group: _Pools(vocab, group) for group in VOCAB_GROUPS}
         self.stage_ids = [s.id for s in self.ladder.stages]
 
-    @cached_property
-    def frame_list(self) -> tuple[fr.Frame, ...]:
-        return fr.FRAMES
-
     def generate(self, n: int, start: int = 0) -> Iterator[dict]:
         for index in range(start, start + n):
             yield self.scenario(index)
@@ -182,7 +177,7 @@ class ScenarioGenerator:
         digital = domain in DIGITAL_DOMAINS
         stage = self.ladder.stage(rng.choice(self.stage_ids))
         factors = stage.factors
-        frame = rng.choice(self.frame_list)
+        frame = rng.choice(fr.FRAMES)
         fp = pools.frames[frame.name]
         template_ids: list[str] = []
 
