@@ -352,6 +352,52 @@ def corpus_transform(
     console.print(f"transformed {len(records)} documents ({', '.join(spec)}) into {dst}")
 
 
+@app.command("train")
+def train_command(
+    run: Annotated[Path, typer.Option("--run", help="A run directory whose corpus stage is done.")],
+    condition: Annotated[str, typer.Option(help="The condition to train on.")],
+    seed: Annotated[int, typer.Option(help="Model seed (init, dropout).")] = 0,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Train one model (CONDITION x SEED) of a run, resuming from its last checkpoint if killed.
+
+    The model goes where the train stage keeps its work, so a later ``rearing run`` counts it done.
+    """
+    import torch
+    from accelerate import Accelerator
+
+    from rearing.io import read_json
+    from rearing.pipeline import MANIFEST, partial_dir, stage_key
+    from rearing.train.loop import SUMMARY, train
+    from rearing.train.stage import TRAIN_STAGE, conditions_to_train, job_dir, make_job
+
+    try:
+        config = _run_config(run)
+        if condition not in conditions_to_train(config):
+            raise InputError([(f"--condition: '{condition}' is not trained in this run "
+                              f"(conditions: {', '.join(conditions_to_train(config))})")])
+        manifest = read_json(run / MANIFEST)
+        if "corpus" not in manifest["stages"]:
+            raise InputError([f"{run}: the corpus stage has not run (rearing run --until corpus)"])
+        done = job_dir(run / "train", condition, seed)
+        if (done / SUMMARY).exists():
+            console.print(f"already trained: {done}")
+            return
+        accelerator = Accelerator(cpu=not torch.cuda.is_available())
+        with accelerator.main_process_first():
+            work = partial_dir(run, "train", stage_key(TRAIN_STAGE, config, manifest))
+        job = make_job(config, run, work, condition, seed)
+        summary = train(job, config.train, accelerator=accelerator, progress=not quiet)
+    except (ValueError, FileNotFoundError) as exc:
+        raise fail(InputError([str(exc)])) from exc
+    except InputError as exc:
+        raise fail(exc) from exc
+    if not accelerator.is_main_process:
+        return
+    console.print(f"trained {condition} seed {seed}: loss {summary['final_loss']:.4f} "
+                  f"({summary['steps']} steps, {summary['precision']}) -> {job.out_dir / 'model'}")
+
+
 def main() -> None:
     app()
 

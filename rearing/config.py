@@ -92,11 +92,52 @@ class CorpusConfig(Section):
     vocab_size: int = Field(4096, ge=300, description="Byte-level BPE vocabulary size.")
 
 
+class PhaseConfig(Section):
+    """One slice of training: which tokens, for how many steps, at what peak learning rate."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    data: str | None = Field(
+        None, description="Token-stream directory; None: the condition being trained."
+    )
+    slice: str = Field("all", description="A phase name recorded in the stream's meta.json, or 'all'.")
+    steps: int = Field(ge=1)
+    lr: float | None = Field(None, gt=0.0, description="Peak learning rate; None: train.lr.")
+
+
 class TrainConfig(Section):
-    model: str = Field("nano", description="Model preset name or a local HF checkpoint path.")
+    model: str = Field("nano", description="Model preset (nano, micro, small, paper-125m, paper-350m).")
+    init_from: str | None = Field(
+        None, description="Local Hugging Face checkpoint to fine-tune instead of a preset; its own "
+        "tokenizer re-tokenizes the corpus.",
+    )
+    conditions: list[str] | None = Field(None, description="Conditions to train; None: every corpus condition.")
     seeds: list[int] = Field(default_factory=lambda: [0, 1])
-    steps: int = Field(200, ge=1)
+    steps: int = Field(200, ge=1, description="Optimizer steps when phases are derived from the corpus.")
+    phases: list[PhaseConfig] | None = Field(
+        None, description="Explicit phases; None: one per corpus phase, steps split by token share.",
+    )
     context_length: int = Field(256, ge=16)
+    batch_size: int = Field(16, ge=1, description="Sequences per optimizer step, across all processes.")
+    micro_batch_size: int | None = Field(
+        None, ge=1, description="Sequences per forward pass per process; the rest is gradient accumulation.",
+    )
+    lr: float = Field(3e-3, gt=0.0)
+    min_lr_ratio: float = Field(0.1, ge=0.0, le=1.0, description="Cosine floor as a share of the peak.")
+    warmup_steps: int = Field(20, ge=0)
+    weight_decay: float = Field(0.1, ge=0.0)
+    betas: tuple[float, float] = (0.9, 0.95)
+    grad_clip: float = Field(1.0, gt=0.0)
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    precision: Literal["auto", "bf16", "fp32"] = Field(
+        "auto", description="auto: bf16 autocast where the processor supports it, else fp32."
+    )
+    private_in_loss: bool = Field(
+        True, description="Train on spans marked as private reasoning (False: label -100 there)."
+    )
+    checkpoint_every: int = Field(100, ge=1)
+    log_every: int = Field(10, ge=1)
+    loggers: list[Literal["tensorboard", "mlflow"]] = Field(default_factory=list)
+    threads: int | None = Field(None, ge=1, description="torch CPU threads; None: torch's default.")
 
 
 class EvalConfig(Section):

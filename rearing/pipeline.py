@@ -16,7 +16,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -50,9 +50,10 @@ class StageOutcome:
 def stage_registry() -> list[StageSpec]:
     """Stages in pipeline order; later issues append theirs here."""
     from rearing.corpus.stage import CORPUS_STAGE
+    from rearing.train.stage import TRAIN_STAGE
     from rearing.world.stage import WORLD_STAGE
 
-    return [WORLD_STAGE, CORPUS_STAGE]
+    return [WORLD_STAGE, CORPUS_STAGE, TRAIN_STAGE]
 
 
 def stage_names() -> list[str]:
@@ -88,7 +89,7 @@ def package_versions() -> dict[str, str | None]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _output_hashes(stage_dir: Path) -> dict[str, str]:
@@ -103,6 +104,36 @@ def _still_valid(record: dict | None, key: str, stage_dir: Path) -> bool:
     if not record or record.get("key") != key or not stage_dir.is_dir():
         return False
     return record.get("outputs") == _output_hashes(stage_dir)
+
+
+PARTIAL_KEY = ".stage-key"
+
+
+def stage_key(stage: StageSpec, config: ExperimentConfig, manifest: dict) -> str:
+    """Cache key: stage, package version, its config sections, upstream outputs, external inputs."""
+    upstream_hashes = {u: manifest["stages"][u]["outputs"] for u in stage.upstream}
+    external = {str(p): sha256_file(p) for p in stage.external_inputs(config)}
+    return canonical_hash(
+        {
+            "stage": stage.name,
+            "version": __version__,
+            "config": config.section_hash(*stage.sections),
+            "upstream": upstream_hashes,
+            "external": external,
+        }
+    )
+
+
+def partial_dir(run_dir: Path, name: str, key: str, fresh: bool = False) -> Path:
+    """The directory a stage builds in. Work left by a killed build with the same key is kept, so
+    long stages (training) resume; anything built under another key is discarded."""
+    partial = run_dir / f".{name}.partial"
+    marker = partial / PARTIAL_KEY
+    if fresh or not marker.is_file() or marker.read_text() != key:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        marker.write_text(key)
+    return partial
 
 
 def run_pipeline(
@@ -132,27 +163,16 @@ def run_pipeline(
     )
     outcomes = []
     for stage in stages:
-        upstream_hashes = {u: manifest["stages"][u]["outputs"] for u in stage.upstream}
-        external = {str(p): sha256_file(p) for p in stage.external_inputs(config)}
-        key = canonical_hash(
-            {
-                "stage": stage.name,
-                "version": __version__,
-                "config": config.section_hash(*stage.sections),
-                "upstream": upstream_hashes,
-                "external": external,
-            }
-        )
+        key = stage_key(stage, config, manifest)
         stage_dir = run_dir / stage.name
         record = manifest["stages"].get(stage.name)
         started = time.perf_counter()
         if not force and _still_valid(record, key, stage_dir):
             outcome = StageOutcome(stage.name, "cached", 0.0)
         else:
-            partial = run_dir / f".{stage.name}.partial"
-            shutil.rmtree(partial, ignore_errors=True)
-            partial.mkdir()
+            partial = partial_dir(run_dir, stage.name, key, fresh=force)
             stage.run(config, run_dir, partial)
+            (partial / PARTIAL_KEY).unlink()
             shutil.rmtree(stage_dir, ignore_errors=True)
             os.replace(partial, stage_dir)
             seconds = time.perf_counter() - started

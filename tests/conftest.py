@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rearing.world.generate import GeneratorSettings, ScenarioGenerator
@@ -11,3 +13,66 @@ from rearing.world.generate import GeneratorSettings, ScenarioGenerator
 def generated_records() -> list[dict]:
     generator = ScenarioGenerator(GeneratorSettings(seed=7))
     return list(generator.generate(3000))
+
+
+TINY_RUN_CONFIG = """preset: smoke
+name: tiny
+world:
+  n_scenarios: 400
+corpus:
+  general_docs: 300
+  vocab_size: 1200
+train:
+  model: nano
+  conditions: [bmn_developmental, posthoc]
+  seeds: [0]
+  steps: 12
+  context_length: 64
+  batch_size: 4
+  warmup_steps: 2
+  checkpoint_every: 4
+  log_every: 1
+  precision: fp32
+  threads: 2
+"""
+
+
+def write_tiny_config(directory, extra: str = "") -> Path:
+    path = directory / "tiny.yaml"
+    path.write_text(TINY_RUN_CONFIG + extra)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus_run(tmp_path_factory):
+    """A small real run with the world and corpus stages done (tests copy it before training)."""
+    from rearing.config import load_config
+    from rearing.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("tiny_run")
+    run_dir = root / "run"
+    run_pipeline(load_config(write_tiny_config(root)), run_dir, until="corpus")
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_trained_run(tiny_corpus_run, tmp_path_factory):
+    """The tiny run with its train stage done: two conditions, one seed, nano models."""
+    import shutil
+
+    from rearing.config import load_config
+    from rearing.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("tiny_trained")
+    run_dir = root / "run"
+    shutil.copytree(tiny_corpus_run, run_dir)
+    run_pipeline(load_config(write_tiny_config(root)), run_dir, until="train")
+    return run_dir
+
+
+@pytest.fixture
+def tiny_config(tmp_path):
+    """The tiny run's configuration (what its manifest holds)."""
+    from rearing.config import load_config
+
+    return load_config(write_tiny_config(tmp_path))

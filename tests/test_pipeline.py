@@ -84,7 +84,7 @@ def test_corpus_stage_follows_world_and_reruns_when_world_changes(tmp_path):
                     "  vocab_size: 600\n  conditions: [flat, bmn_shuffled]\n")
     config = load_config(path)
     run_dir = tmp_path / "run"
-    assert [(o.name, o.status) for o in run_pipeline(config, run_dir)] == [("world", "ran"), ("corpus", "ran")]
-    assert [o.status for o in run_pipeline(config, run_dir)] == ["cached", "cached"]
+    assert [(o.name, o.status) for o in run_pipeline(config, run_dir, until="corpus")] == [("world", "ran"), ("corpus", "ran")]
+    assert [o.status for o in run_pipeline(config, run_dir, until="corpus")] == ["cached", "cached"]
     changed = config.model_copy(update={"world": config.world.model_copy(update={"n_scenarios": 140})})
-    assert [o.status for o in run_pipeline(changed, run_dir)] == ["ran", "ran"]
+    assert [o.status for o in run_pipeline(changed, run_dir, until="corpus")] == ["ran", "ran"]

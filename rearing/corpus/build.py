@@ -21,17 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import yaml
 
 from rearing.config import ExperimentConfig
 from rearing.corpus.general import general_doc, generate_general
 from rearing.corpus.lexicon import Lexicon, load_lexicon
 from rearing.corpus.render import RENDERERS, render_flat
+from rearing.corpus.stream import StreamDoc, token_spans, write_token_stream
 from rearing.corpus.transforms import apply_transforms, sentences
-from rearing.io import atomic_open, write_json_atomic, write_jsonl_atomic
+from rearing.io import write_json_atomic
 from rearing.world.generate import default_vocab_path, partition
-from rearing.world.schema import Record, Scenario
+from rearing.world.schema import Scenario
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
@@ -61,14 +61,8 @@ CONDITIONS: dict[str, Recipe] = {
 }
 
 
-class CorpusDoc(Record):
-    id: str
+class CorpusDoc(StreamDoc):
     kind: Literal["moral", "general"]
-    scenario_id: str | None = None
-    stage: int | None = None
-    difficulty: float | None = None
-    phase: str
-    text: str
 
 
 @dataclass
@@ -211,8 +205,14 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path)
     save_hf_tokenizer(tokenizer, tokenizer_dir)
     eos_id = tokenizer.token_to_id(EOS)
 
+    private_of: dict[str, list[tuple[int, int]]] = {}
+
     def encode(docs: list[CorpusDoc]) -> list[list[int]]:
-        return [e.ids + [eos_id] for e in tokenizer.encode_batch([d.text for d in docs])]
+        encodings = tokenizer.encode_batch([d.text for d in docs])
+        for doc, e in zip(docs, encodings, strict=True):
+            if doc.private:
+                private_of[doc.id] = token_spans(e.offsets, doc.private)
+        return [e.ids + [eos_id] for e in encodings]
 
     encoded_moral = {c.name: encode(c.moral) for c in conditions}
     encoded_pool = {(): encode(pool)}
@@ -248,30 +248,14 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path)
             c.docs = general_phase + moral_phase
         else:
             c.docs = interleave(c.moral, chosen)
-        stats[c.name] = write_condition(c, ids_of, out_dir / c.name, lexicon, len(tokenizer.get_vocab()))
+        stats[c.name] = write_condition(c, ids_of, out_dir / c.name, lexicon, len(tokenizer.get_vocab()),
+                                        private_of)
     write_json_atomic(out_dir / "stats.json", {"budget_tokens": budget, "conditions": stats})
     return stats
 
 
 def write_condition(c: ConditionCorpus, ids_of: dict[str, list[int]], out: Path, lexicon: Lexicon,
-                    vocab_size: int) -> dict:
-    out.mkdir(parents=True, exist_ok=True)
-    dtype = np.uint16 if vocab_size <= np.iinfo(np.uint16).max else np.uint32
-    offsets, phases, position = [], [], 0
-    with atomic_open(out / "tokens.bin", "wb") as handle:
-        for doc in c.docs:
-            ids = ids_of[doc.id]
-            offsets.append(position)
-            handle.write(np.asarray(ids, dtype=dtype).tobytes())
-            if not phases or phases[-1]["name"] != doc.phase:
-                phases.append({"name": doc.phase, "start_token": position, "start_doc": len(offsets) - 1})
-            position += len(ids)
-    for phase, following in zip(phases, phases[1:] + [None]):
-        phase["end_token"] = following["start_token"] if following else position
-        phase["end_doc"] = following["start_doc"] if following else len(offsets)
-    with atomic_open(out / "offsets.npy", "wb") as handle:
-        np.save(handle, np.asarray(offsets, dtype=np.int64), allow_pickle=False)
-    write_jsonl_atomic(out / "docs.jsonl", c.docs)
+                    vocab_size: int, private_of: dict[str, list[tuple[int, int]]]) -> dict:
     fingerprint = hashlib.sha256("\n".join(d.id for d in c.docs).encode()).hexdigest()
     moral = [d for d in c.docs if d.kind == "moral"]
     moral_words = sum(len(d.text.split()) for d in moral)
@@ -280,22 +264,20 @@ def write_condition(c: ConditionCorpus, ids_of: dict[str, list[int]], out: Path,
     stats = {
         "documents": len(c.docs),
         "moral_documents": len(moral),
-        "tokens": position,
+        "tokens": sum(len(ids_of[d.id]) for d in c.docs),
         "moral_tokens": sum(len(ids_of[d.id]) for d in moral),
         "moral_vocabulary_density": round(sum(lexicon.count(d.text) for d in moral) / max(moral_words, 1), 5),
         "distinct_3grams": trigrams,
-        "mean_doc_tokens": round(position / max(len(c.docs), 1), 1),
     }
-    stats["moral_token_share"] = round(stats["moral_tokens"] / max(position, 1), 4)
-    write_json_atomic(out / "meta.json", {
+    stats["mean_doc_tokens"] = round(stats["tokens"] / max(len(c.docs), 1), 1)
+    stats["moral_token_share"] = round(stats["moral_tokens"] / max(stats["tokens"], 1), 4)
+    write_token_stream(out, c.docs, [ids_of[d.id] for d in c.docs], vocab_size, private_of, meta={
         "condition": c.name,
         "renderer": c.recipe.renderer,
         "ordering": c.ordering,
         "layout": c.recipe.layout,
         "transform_general": list(c.recipe.transform_general),
-        "dtype": np.dtype(dtype).name,
         "eos_token": EOS,
-        "phases": phases,
         "order_fingerprint": fingerprint,
         "scenario_counts": dict(sorted(Counter(d.scenario_id for d in moral).items())),
         "stats": stats,

@@ -72,7 +72,7 @@ def llm_run(tmp_path, monkeypatch):
 
 def test_llm_corpus_keeps_everything_counts_fallbacks_and_hides_the_key(llm_run):
     config, run_dir, fake, dropped_id = llm_run
-    run_pipeline(config, run_dir)
+    run_pipeline(config, run_dir, until="corpus")
     docs = [json.loads(line) for line in (run_dir / "corpus" / "flat" / "docs.jsonl").read_text().splitlines()]
     moral = [d for d in docs if d["kind"] == "moral"]
     train_ids = [json.loads(l)["id"] for l in (run_dir / "world" / "splits" / "train.jsonl").read_text().splitlines()]
@@ -90,5 +90,5 @@ def test_llm_corpus_keeps_everything_counts_fallbacks_and_hides_the_key(llm_run)
             assert SECRET not in path.read_text(errors="ignore"), path
 
     calls = fake.calls
-    run_pipeline(config, run_dir, force=True)
+    run_pipeline(config, run_dir, force=True, until="corpus")
     assert fake.calls - calls <= 2  # only the fallback item is asked again; the rest come from cache

@@ -1,0 +1,77 @@
+"""Model presets: Llama-style causal LMs from Hugging Face, sized for a CPU or for GPUs.
+
+Every model is a plain ``transformers`` model, so anything saved here loads with
+``AutoModelForCausalLM.from_pretrained(dir)`` and works with the rest of that ecosystem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    hidden: int
+    layers: int
+    heads: int
+    intermediate: int
+    note: str
+
+
+PRESETS: dict[str, ModelPreset] = {
+    "nano": ModelPreset(128, 4, 4, 256, "~1M parameters with a 4k vocabulary; CPU"),
+    "micro": ModelPreset(256, 6, 4, 688, "~6M parameters; CPU"),
+    "small": ModelPreset(384, 10, 6, 1024, "~20M parameters; CPU (slow) or one GPU"),
+    "paper-125m": ModelPreset(768, 12, 12, 2048, "~125M parameters with a 32k vocabulary; GPU"),
+    "paper-350m": ModelPreset(1024, 24, 16, 2816, "~350M parameters with a 32k vocabulary; GPUs"),
+}
+
+
+def llama_config(preset: str, vocab_size: int, context_length: int, dropout: float = 0.0,
+                 eos_token_id: int | None = None, pad_token_id: int | None = None):
+    from transformers import LlamaConfig
+
+    if preset not in PRESETS:
+        raise ValueError(f"train.model: unknown preset '{preset}' (choose from {', '.join(PRESETS)}, "
+                         "or set train.init_from to a local checkpoint)")
+    p = PRESETS[preset]
+    return LlamaConfig(
+        vocab_size=vocab_size, hidden_size=p.hidden, intermediate_size=p.intermediate,
+        num_hidden_layers=p.layers, num_attention_heads=p.heads, num_key_value_heads=p.heads,
+        max_position_embeddings=context_length, attention_dropout=dropout, tie_word_embeddings=True,
+        bos_token_id=eos_token_id, eos_token_id=eos_token_id, pad_token_id=pad_token_id,
+        initializer_range=0.02,
+    )
+
+
+def new_model(preset: str, vocab_size: int, context_length: int, seed: int, dropout: float = 0.0,
+              eos_token_id: int | None = None, pad_token_id: int | None = None):
+    """A freshly initialised model; the seed alone decides its weights."""
+    from transformers import AutoModelForCausalLM
+
+    config = llama_config(preset, vocab_size, context_length, dropout, eos_token_id, pad_token_id)
+    torch.manual_seed(seed)
+    return AutoModelForCausalLM.from_config(config, attn_implementation="sdpa")
+
+
+def load_checkpoint(path: str | Path):
+    """A local Hugging Face checkpoint, safetensors weights only (never unpickled)."""
+    from transformers import AutoModelForCausalLM
+
+    path = Path(path)
+    if not (path / "config.json").exists():
+        raise FileNotFoundError(f"{path}: not a Hugging Face checkpoint (no config.json)")
+    if not any(path.glob("*.safetensors")):
+        raise ValueError(f"{path}: no safetensors weights; only safetensors checkpoints are loaded")
+    return AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=True, attn_implementation="sdpa",
+                                                dtype=torch.float32)
+
+
+def count_parameters(model, non_embedding: bool = False) -> int:
+    total = sum(p.numel() for p in model.parameters())
+    if non_embedding:
+        total -= model.get_input_embeddings().weight.numel()
+    return total
