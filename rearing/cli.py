@@ -23,6 +23,9 @@ corpus_app = typer.Typer(help="Training corpora: build, inspect, transform.", no
 app.add_typer(world_app, name="world")
 app.add_typer(corpus_app, name="corpus")
 app.add_typer(config_app, name="config")
+eval_app = typer.Typer(help="Evaluate models: every suite for a run's models or any HF checkpoint; export.",
+                       invoke_without_command=True)
+app.add_typer(eval_app, name="eval")
 
 console = Console()
 
@@ -396,6 +399,63 @@ def train_command(
         return
     console.print(f"trained {condition} seed {seed}: loss {summary['final_loss']:.4f} "
                   f"({summary['steps']} steps, {summary['precision']}) -> {job.out_dir / 'model'}")
+
+
+@eval_app.callback()
+def eval_command(
+    ctx: typer.Context,
+    run: Annotated[Path | None, typer.Option("--run", help="A run directory (its models, its items).")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="Evaluate this HF checkpoint instead.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where --checkpoint results go.")] = None,
+    scoring: Annotated[str, typer.Option(help="loglik (any causal LM) or generate (chat models).")] = "loglik",
+) -> None:
+    """Evaluate every model of RUN (the eval stage), or one --checkpoint on RUN's items into --out."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rearing.pipeline import run_pipeline
+
+    try:
+        if run is None:
+            raise InputError(["--run: required (the run whose items and models to evaluate)"])
+        config = _run_config(run)
+        if checkpoint is None:
+            run_pipeline(config, run, until="eval", on_stage=lambda o: console.print(
+                f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
+            console.print(f"results: {run / 'eval' / 'results.parquet'}  summary: {run / 'eval' / 'summary.json'}")
+            return
+        if out is None:
+            raise InputError(["--out: required with --checkpoint"])
+        if scoring not in ("loglik", "generate"):
+            raise InputError([f"--scoring: '{scoring}' is not loglik or generate"])
+        from rearing.evals.checkpoint import evaluate_checkpoint
+
+        summary = evaluate_checkpoint(config, run, checkpoint, out, scoring)
+    except (ValueError, FileNotFoundError) as exc:
+        raise fail(InputError([str(exc)])) from exc
+    except InputError as exc:
+        raise fail(exc) from exc
+    for suite, result in summary["suites"].items():
+        console.print(f"  {suite:<14} accuracy {result['accuracy']:.3f}  (n={result['n']})")
+    console.print(f"results: {out / 'results.parquet'}")
+
+
+@eval_app.command("export-inspect")
+def eval_export_inspect(
+    run: Annotated[Path, typer.Option("--run", help="A run directory with (or able to build) eval items.")],
+    out: Annotated[Path, typer.Option(help="Directory for the inspect-ai datasets and tasks.py.")],
+) -> None:
+    """Export every suite as an inspect-ai task, so any model inspect supports runs the same items."""
+    from rearing.evals.checkpoint import run_items
+    from rearing.evals.inspect_export import export_inspect
+
+    try:
+        items, keys = run_items(_run_config(run), run)
+        written = export_inspect(items, keys, out)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        raise fail(InputError([str(exc)])) from exc
+    except InputError as exc:
+        raise fail(exc) from exc
+    console.print(f"wrote {len(written)} files to {out}; run: inspect eval {out / 'tasks.py'}@<suite> --model ...")
 
 
 def main() -> None:

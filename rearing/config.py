@@ -141,9 +141,37 @@ class TrainConfig(Section):
 
 
 class EvalConfig(Section):
-    suites: list[str] = Field(
-        default_factory=lambda: ["format", "stripped", "shift", "pressure", "agentic", "attack"]
+    suites: list[Literal["format", "stripped", "shift_domain", "shift_vocab", "pressure", "agentic", "attack"]] = (
+        Field(default_factory=lambda: ["format", "stripped", "shift_domain", "shift_vocab", "pressure", "agentic",
+                                       "attack"])
     )
+    max_scenarios: int | None = Field(100, ge=1, description="Scenarios per suite; None: every one.")
+    many_shot: list[int] = Field(default_factory=lambda: [1, 2, 4, 8], description="k of many-shot pressure.")
+    max_outcomes: int | None = Field(
+        None, ge=1, description="Outcomes shown per option; None: all (prompts get long for small contexts)."
+    )
+    batch_size: int = Field(32, ge=1, description="Prompts per scoring batch.")
+    agentic_seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
+    agentic_episodes: int = Field(20, ge=1, description="Episodes per agentic seed.")
+    agentic_pressures: list[Literal["none", "authority", "incentive", "peers", "secrecy", "urgency",
+                                    "persuasion"]] = Field(default_factory=lambda: ["none", "incentive", "authority"])
+    agentic_intensity: int = Field(2, ge=1, le=3)
+    attack_kinds: list[Literal["harm", "benign"]] = Field(default_factory=lambda: ["harm", "benign"])
+    attack_steps: list[int] = Field(default_factory=lambda: [0, 25, 50, 100],
+                                    description="Fine-tuning steps after which the core suites are re-run.")
+    attack_suites: list[Literal["format", "stripped", "shift_domain", "shift_vocab", "pressure"]] = Field(
+        default_factory=lambda: ["format", "stripped"]
+    )
+    attack_lr: float = Field(1e-3, gt=0.0)
+    attack_batch_size: int = Field(8, ge=1)
+    attack_docs: int = Field(400, ge=1, description="Documents in each attack set.")
+
+    @field_validator("attack_steps")
+    @classmethod
+    def _sorted_from_zero(cls, value: list[int]) -> list[int]:
+        if not value or value[0] != 0 or sorted(set(value)) != value:
+            raise ValueError("must start at 0 and increase, e.g. [0, 25, 50, 100]")
+        return value
 
 
 class ProbeConfig(Section):

@@ -34,6 +34,14 @@ train:
   log_every: 1
   precision: fp32
   threads: 2
+eval:
+  max_scenarios: 4
+  many_shot: [1]
+  agentic_seeds: [0]
+  agentic_episodes: 2
+  agentic_pressures: [none, incentive]
+  attack_steps: [0, 2, 4]
+  attack_docs: 40
 """
 
 

@@ -18,6 +18,7 @@ import math
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,7 +113,7 @@ class MetricsLog:
             handle.write("".join(line + "\n" for line in kept))
         self.handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
         for name in cfg.loggers:
-            self.writers.append(_external_logger(name, out_dir, run_name))
+            self.writers.append(_external_logger(name, out_dir, run_name, cfg.model_dump(mode="json")))
 
     def log(self, record: dict) -> None:
         if not self.enabled:
@@ -129,7 +130,8 @@ class MetricsLog:
                 writer(None)
 
 
-def _external_logger(name: str, out_dir: Path, run_name: str):
+def _external_logger(name: str, out_dir: Path, run_name: str, params: dict):
+    """A writer for TensorBoard or MLflow (MLFLOW_TRACKING_URI, else a SQLite file beside the model)."""
     scalars = ("loss", "lr", "tokens_per_s", "grad_norm")
     if name == "tensorboard":
         try:
@@ -152,7 +154,11 @@ def _external_logger(name: str, out_dir: Path, run_name: str):
     except ImportError as error:
         raise RuntimeError("train.loggers has 'mlflow' but it is not installed: "
                            "pip install 'rearing[tracking]'") from error
-    run = mlflow.start_run(run_name=run_name)
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        mlflow.set_tracking_uri(f"sqlite:///{(out_dir / 'mlflow.db').resolve()}")
+    mlflow.set_experiment("rearing")
+    mlflow.start_run(run_name=run_name)
+    mlflow.log_params({k: v for k, v in params.items() if not isinstance(v, (list, dict))})
 
     def mlflow_log(record: dict | None) -> None:
         if record is None:
@@ -160,7 +166,6 @@ def _external_logger(name: str, out_dir: Path, run_name: str):
             return
         mlflow.log_metrics({key: record[key] for key in scalars}, step=record["step"])
 
-    del run
     return mlflow_log
 
 
@@ -191,11 +196,17 @@ def _find_checkpoint(out_dir: Path) -> Path | None:
 
 
 def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, Path] | None = None,
-          progress: bool = True) -> dict:
-    """Train (or resume) one model; returns the summary also written to ``train_summary.json``."""
+          progress: bool = True, snapshots: Sequence[int] = ()) -> dict:
+    """Train (or resume) one model; returns the summary also written to ``train_summary.json``.
+
+    ``streams`` names extra token streams that explicit phases can read; ``snapshots`` lists steps
+    after which the model is also saved, as ``snapshot_<step>/`` (used by the fine-tuning attack).
+    """
     from accelerate import Accelerator
     from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available())
     out_dir = job.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -296,6 +307,8 @@ def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, 
             metrics.log({"step": step, "phase": phase.name, "loss": round(last_loss, 6), "lr": lr,
                          "tokens_per_s": round(tokens_per_s, 1), "grad_norm": round(float(grad_norm), 6),
                          "tokens": step * cfg.batch_size * cfg.context_length})
+        if step in snapshots and accelerator.is_main_process:
+            _save_model(out_dir / f"snapshot_{step}", accelerator.unwrap_model(model), tokenizer)
         if step % cfg.checkpoint_every == 0 and step < total_steps:
             _save_checkpoint(out_dir, model, optimizer, {
                 "step": step, "fingerprint": fingerprint, "consumed": torch.tensor(consumed, dtype=torch.int64),
@@ -319,13 +332,18 @@ def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, 
     return summary
 
 
-def _write_final(out_dir: Path, model, tokenizer, consumed: list[int], summary: dict) -> None:
-    final, staging = out_dir / "model", out_dir / ".model.new"
+def _save_model(final: Path, model, tokenizer) -> None:
+    """``save_pretrained`` (safetensors) plus the tokenizer, swapped in whole."""
+    staging = final.with_name(f".{final.name}.new")
     shutil.rmtree(staging, ignore_errors=True)
     model.save_pretrained(str(staging), safe_serialization=True)
     tokenizer.save_pretrained(str(staging))
     shutil.rmtree(final, ignore_errors=True)
     os.replace(staging, final)
+
+
+def _write_final(out_dir: Path, model, tokenizer, consumed: list[int], summary: dict) -> None:
+    _save_model(out_dir / "model", model, tokenizer)
     with atomic_open(out_dir / "consumed.npy", "wb") as handle:
         np.save(handle, np.asarray(consumed, dtype=np.int64), allow_pickle=False)
     write_json_atomic(out_dir / SUMMARY, summary)

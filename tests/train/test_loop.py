@@ -219,3 +219,24 @@ def test_refuses_pickled_checkpoints(tmp_path):
     (tmp_path / "pytorch_model.bin").write_bytes(b"not loaded")
     with pytest.raises(ValueError, match="only safetensors"):
         load_checkpoint(tmp_path)
+
+
+def test_tensorboard_and_mlflow_receive_the_metrics(tiny_corpus_run, tmp_path, tiny_train_config, monkeypatch):
+    pytest.importorskip("mlflow", reason="the tracking extra is part of the test install")
+    from mlflow.tracking import MlflowClient
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    uri = f"sqlite:///{tmp_path / 'tracking.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    cfg = tiny_train_config(steps=4, loggers=["tensorboard", "mlflow"])
+    job = job_for(tiny_corpus_run, tmp_path / "out", "flat")
+    train(job, cfg, progress=False)
+    expected = [m["loss"] for m in metrics(job.out_dir)]
+    events = EventAccumulator(str(job.out_dir / "tensorboard"))
+    events.Reload()
+    assert [round(e.value, 4) for e in events.Scalars("train/loss")] == [round(v, 4) for v in expected]
+    client = MlflowClient(uri)
+    run = client.search_runs([client.get_experiment_by_name("rearing").experiment_id])[0]
+    history = client.get_metric_history(run.info.run_id, "loss")
+    assert [h.value for h in sorted(history, key=lambda h: h.step)] == pytest.approx(expected)
+    assert run.data.params["context_length"] == "64"

@@ -1,0 +1,462 @@
+"""Score multiple-choice prompts with any Hugging Face causal LM.
+
+Two ways, as the design asks. Small models are scored by the log-likelihood of each option as a
+continuation of the shared prompt (``score_choices``, ``score_items``). Chat models that follow
+instructions are scored by generating an answer and parsing it back to an option
+(``generate_choices``, ``answer_items``, or ``generate_choices_openai`` for an OpenAI-compatible
+endpoint); an answer naming no option unambiguously is kept as ``choice=None`` and counted.
+
+Tokenization follows lm-evaluation-harness, so both give every option the same tokens: trailing
+whitespace of the prompt moves to the front of each option, the prompt is encoded on its own, and an
+option's tokens are those of ``encode(prompt + option)`` beyond the prompt's token count. Special
+tokens follow the tokenizer's default, as lm-eval's do.
+
+Each prompt runs through the model once and its key/value cache is shared by all of its options, which
+then only run their own tokens; the prompt pass computes no logits. For two options and prompts ten
+times longer than them that is about half the work of scoring every option as a full sequence, which
+``prompt_cache=False`` does, for models whose cache cannot be indexed by batch row
+(``bench/bench_scorer.py`` compares both, and lm-evaluation-harness).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import torch
+from transformers import Cache, PreTrainedModel, PreTrainedTokenizerBase
+
+from rearing.evals.schema import EvalItem
+from rearing.world.schema import Record
+
+log = logging.getLogger("rearing.evals")
+
+Request = tuple[str, Sequence[str]]
+"""A prompt and the options to score as its continuations."""
+
+DEFAULT_MAX_LENGTH = 2048
+"""Context length assumed when neither the model config nor the tokenizer names one (as lm-eval)."""
+
+_NO_TOKENIZER_LIMIT = 10**29
+"""Tokenizers that know no limit report ``model_max_length`` as about 1e30."""
+
+
+@dataclass(frozen=True)
+class ChoiceScores:
+    """Log-probabilities of each option as a continuation of the prompt, in the options' order."""
+
+    sum_logprob: list[float]
+    mean_logprob: list[float]
+    n_tokens: list[int]
+
+    def choice(self, normalized: bool = False) -> int:
+        """Index of the most likely option. ``normalized`` compares per-token means, so a longer option
+        is not penalised for its length. Ties go to the first option."""
+        values = self.mean_logprob if normalized else self.sum_logprob
+        return max(range(len(values)), key=values.__getitem__)
+
+
+class ItemScore(Record):
+    """Log-likelihood scores of one eval item; joined to its answer key by ``item_id`` later."""
+
+    item_id: str
+    sum_logprob: list[float]
+    mean_logprob: list[float]
+    n_tokens: list[int]
+    choice: int
+    choice_normalized: int
+
+
+@dataclass(frozen=True)
+class GeneratedChoice:
+    """A generated answer and the option it names; ``choice`` is None when it names none unambiguously."""
+
+    completion: str
+    choice: int | None
+
+
+class ItemAnswer(Record):
+    """A generated answer to one eval item."""
+
+    item_id: str
+    completion: str
+    choice: int | None
+
+
+def model_max_length(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:
+    """The model's context length, looked up where lm-eval looks so that both truncate alike."""
+    config = getattr(model.config, "text_config", None) or model.config
+    for name in ("n_positions", "max_position_embeddings", "n_ctx"):
+        value = getattr(config, name, None)
+        if value is not None:
+            return int(value)
+    limit = getattr(tokenizer, "model_max_length", None)
+    if limit is not None and limit < _NO_TOKENIZER_LIMIT:
+        return int(limit)
+    return DEFAULT_MAX_LENGTH
+
+
+@dataclass
+class _Encoded:
+    context: list[int]
+    continuations: list[list[int]]
+
+
+def _encode(tokenizer: PreTrainedTokenizerBase, requests: Sequence[Request],
+            max_length: int) -> list[_Encoded]:
+    """Token ids of each prompt and of its options, the prompt cut from the left to fit the longest."""
+    texts: list[str] = []
+    for prompt, choices in requests:
+        context = prompt.rstrip()
+        if context:
+            texts.append(context)
+            texts.extend(prompt + choice for choice in choices)
+    ids = iter(tokenizer(texts)["input_ids"]) if texts else iter(())
+    prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    encoded, truncated = [], 0
+    for r, (prompt, choices) in enumerate(requests):
+        if len(choices) == 0:
+            raise ValueError(f"request {r}: no options to score")
+        if prompt.rstrip():
+            context = list(next(ids))
+            continuations = [list(next(ids))[len(context):] for _ in choices]
+        elif prefix is None:
+            raise ValueError(f"request {r}: empty prompt, and no BOS or EOS token to stand in for it")
+        else:
+            context = [prefix]
+            continuations = [tokenizer.encode(prompt + c, add_special_tokens=False) for c in choices]
+        for j, continuation in enumerate(continuations):
+            if not continuation:
+                raise ValueError(f"request {r}: option {j} ({choices[j]!r}) adds no tokens to the prompt")
+            if len(continuation) > max_length:
+                raise ValueError(f"request {r}: option {j} has {len(continuation)} tokens, more than the "
+                                 f"model's {max_length} positions")
+        keep = max_length + 1 - max(len(c) for c in continuations)
+        if len(context) > keep:
+            context = context[-keep:]
+            truncated += 1
+        encoded.append(_Encoded(context, continuations))
+    if truncated:
+        log.warning("%d of %d prompts cut from the left to fit %d positions",
+                    truncated, len(encoded), max_length)
+    return encoded
+
+
+def _batches(encoded: list[_Encoded], order: list[int], prompt_cache: bool, batch_size: int,
+             max_tokens: int) -> Iterator[list[int]]:
+    """Consecutive runs of ``order`` within ``batch_size`` prompts and ``max_tokens`` padded tokens."""
+    batch: list[int] = []
+    longest_prefix = longest_row = rows = 0
+    for i in order:
+        item = encoded[i]
+        prefix = len(item.context) - 1 if prompt_cache else 0
+        row = len(item.context) - prefix + max(len(c) for c in item.continuations) - 1
+        distinct = len({tuple(c[:-1]) for c in item.continuations})  # options sharing a row count once
+        grown = (max(longest_prefix, prefix), max(longest_row, row), rows + distinct)
+        tokens = (len(batch) + 1) * grown[0] + grown[2] * grown[1]
+        if batch and (len(batch) == batch_size or tokens > max_tokens):
+            yield batch
+            batch, grown = [], (prefix, row, distinct)
+        batch.append(i)
+        longest_prefix, longest_row, rows = grown
+    if batch:
+        yield batch
+
+
+def _right_padded(rows: list[list[int]], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ids padded on the right with token 0 (never attended, so any id will do) and the true lengths."""
+    lengths = torch.tensor([len(r) for r in rows], device=device)
+    ids = torch.zeros(len(rows), max(1, int(lengths.max())), dtype=torch.long, device=device)
+    for k, row in enumerate(rows):
+        ids[k, : len(row)] = torch.tensor(row, dtype=torch.long)
+    return ids, lengths
+
+
+def _score_batch(model: PreTrainedModel, batch: list[_Encoded], prompt_cache: bool,
+                 prefix_kwargs: dict) -> list[tuple[list[float], list[int]]]:
+    """Sum log-probability and token count of every option of every prompt in ``batch``.
+
+    Each prompt splits into a prefix (run once, cached) and its last token, which starts every option's
+    row: ``last + option[:-1]`` predicts ``option``. Options of one prompt with the same row share it,
+    as all one-token options do (lm-eval's logits cache does the same). Padding is on the right, so
+    causal attention keeps every real token from the pads after it and a run without a cache needs no
+    mask (as in lm-eval; the unmasked causal kernel is the fast one). Rows that follow a cached prefix
+    mask its pads out and get explicit positions, so rotary and learned position embeddings both see
+    each token at its true position.
+    """
+    device = model.device
+    prefix_lens = [len(e.context) - 1 if prompt_cache else 0 for e in batch]
+    rows: list[list[int]] = []
+    owners: list[int] = []
+    option_rows: list[int] = []
+    for b, (e, p) in enumerate(zip(batch, prefix_lens)):
+        shared: dict[tuple[int, ...], int] = {}
+        for c in e.continuations:
+            row = tuple(e.context[p:] + c[:-1])
+            if row not in shared:
+                shared[row] = len(rows)
+                rows.append(list(row))
+                owners.append(b)
+            option_rows.append(shared[row])
+    targets = [c for e in batch for c in e.continuations]
+    ids, lengths = _right_padded(rows, device)
+    span = torch.arange(ids.shape[1], device=device)
+
+    if max(prefix_lens):
+        owner = torch.tensor(owners, device=device)
+        row_prefix = torch.tensor(prefix_lens, device=device)[owner]
+        prefix_ids, _ = _right_padded([e.context[:p] for e, p in zip(batch, prefix_lens)], device)
+        prefix_span = torch.arange(prefix_ids.shape[1], device=device)
+        out = model(input_ids=prefix_ids, position_ids=prefix_span.expand_as(prefix_ids), use_cache=True,
+                    **prefix_kwargs)
+        past = out.past_key_values
+        if not isinstance(past, Cache):
+            raise TypeError(f"{type(model).__name__} returned no indexable cache; "
+                            "score it with prompt_cache=False")
+        past.batch_select_indices(owner)
+        real = span < lengths[:, None]
+        mask = torch.cat([prefix_span < row_prefix[:, None], real], dim=1)
+        positions = torch.where(real, row_prefix[:, None] + span, 0)  # a pad's could pass the last position
+        out = model(input_ids=ids, attention_mask=mask.long(), position_ids=positions, past_key_values=past,
+                    use_cache=True)
+    else:
+        out = model(input_ids=ids, position_ids=span.expand_as(ids), use_cache=False)
+
+    option_row = torch.tensor(option_rows, device=device)
+    n_targets = torch.tensor([len(t) for t in targets], device=device)
+    step = torch.arange(int(n_targets.max()), device=device)
+    where = (lengths[option_row] - n_targets)[:, None] + step
+    logits = out.logits[option_row[:, None], where.clamp(max=ids.shape[1] - 1)].float()
+    target_ids, _ = _right_padded(targets, device)
+    logprobs = torch.take_along_dim(logits, target_ids[:, :, None], dim=2)[..., 0] - logits.logsumexp(-1)
+    sums = torch.where(step < n_targets[:, None], logprobs, 0.0).sum(1).tolist()
+
+    results, k = [], 0
+    for e in batch:
+        n = len(e.continuations)
+        results.append((sums[k : k + n], [len(t) for t in targets[k : k + n]]))
+        k += n
+    return results
+
+
+def score_choices(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, requests: Sequence[Request], *,
+                  batch_size: int = 32, max_tokens_per_batch: int = 4096, max_length: int | None = None,
+                  prompt_cache: bool = True) -> list[ChoiceScores]:
+    """Log-likelihood of every option of every ``(prompt, options)`` request, in request order.
+
+    Prompts are sorted longest first and batched by at most ``batch_size`` prompts and
+    ``max_tokens_per_batch`` padded tokens, so padding stays small; results do not depend on either.
+    The default budget is the fastest measured on CPU, where larger batches fall out of cache; on a GPU
+    raise both.
+    A prompt too long for ``max_length`` (default: the model's positions) loses tokens from the left,
+    the same for all its options, until the longest option fits. The model is scored in eval mode and
+    handed back in the mode it came in.
+    """
+    if batch_size < 1 or max_tokens_per_batch < 1:
+        raise ValueError("batch_size and max_tokens_per_batch must be positive")
+    encoded = _encode(tokenizer, requests, max_length or model_max_length(model, tokenizer))
+
+    def longest_first(i: int) -> tuple[int, int]:
+        e = encoded[i]
+        longest = max(len(c) for c in e.continuations)
+        return (-len(e.context), -longest) if prompt_cache else (-len(e.context) - longest, 0)
+
+    order = sorted(range(len(encoded)), key=longest_first)
+    accepts_keep = "logits_to_keep" in inspect.signature(model.forward).parameters
+    prefix_kwargs = {"logits_to_keep": 1} if accepts_keep else {}
+    scores: list[ChoiceScores | None] = [None] * len(encoded)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for batch in _batches(encoded, order, prompt_cache, batch_size, max_tokens_per_batch):
+                batch_scores = _score_batch(model, [encoded[i] for i in batch], prompt_cache, prefix_kwargs)
+                for i, (sums, counts) in zip(batch, batch_scores):
+                    means = [s / n for s, n in zip(sums, counts)]
+                    scores[i] = ChoiceScores(sum_logprob=sums, mean_logprob=means, n_tokens=counts)
+    finally:
+        model.train(was_training)
+    return scores
+
+
+def score_items(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, items: Sequence[EvalItem],
+                **options) -> list[ItemScore]:
+    """``score_choices`` over eval items; ``options`` are passed on to it."""
+    scores = score_choices(model, tokenizer, [(item.prompt, item.choices) for item in items], **options)
+    return [
+        ItemScore(item_id=item.id, sum_logprob=s.sum_logprob, mean_logprob=s.mean_logprob,
+                  n_tokens=s.n_tokens, choice=s.choice(), choice_normalized=s.choice(normalized=True))
+        for item, s in zip(items, scores)
+    ]
+
+
+_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.IGNORECASE | re.DOTALL)
+_LEADING_LETTER = re.compile(r"^\W*?\(?([A-Z])(?:\)|[.:,](?:\s|$)|\**\s*$)")
+_NAMED_LETTER = re.compile(r"\b(?i:answer|option|choice)\s*(?:(?i:is)\s*)?[:\-]?\s*\(?([A-Z])\b")
+_QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
+_ACTION_KEYS = ("action", "answer", "choice", "option")
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower()).strip(" .,;:!?\"'`*()[]“”")
+
+
+def _letter(text: str, n: int) -> int | None:
+    found = _LEADING_LETTER.match(text) or _NAMED_LETTER.search(text)
+    if found and ord(found.group(1)) - ord("A") < n:
+        return ord(found.group(1)) - ord("A")
+    return None
+
+
+def _json_action(text: str) -> tuple[bool, str | None]:
+    """The action named by the first JSON object with an action-like key, if the text holds one."""
+    decoder = json.JSONDecoder()
+    for start in (m.start() for m in re.finditer(r"\{", text)):
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            keys = {str(k).lower(): v for k, v in value.items()}
+            for key in _ACTION_KEYS:
+                if key in keys:
+                    return True, keys[key] if isinstance(keys[key], str) else None
+    return False, None
+
+
+def _mentioned(text: str, options: list[str]) -> int | None:
+    """The one option named in ``text``; a mention inside a longer option's mention counts for that one."""
+    spans = {
+        j: [m.span() for m in re.finditer(rf"(?<!\w){re.escape(option)}(?!\w)", text)]
+        for j, option in enumerate(options) if option
+    }
+
+    def inside_longer(j: int, span: tuple[int, int]) -> bool:
+        return any(len(options[k]) > len(options[j]) and s <= span[0] and span[1] <= e
+                   for k, ks in spans.items() if k != j for s, e in ks)
+
+    named = [j for j, js in spans.items() if any(not inside_longer(j, span) for span in js)]
+    return named[0] if len(named) == 1 else None
+
+
+def parse_choice(completion: str, choices: Sequence[str]) -> int | None:
+    """The option a free-text answer picks, or None when it names none, or several, unambiguously.
+
+    Tried in order: a JSON tool call (``{"action": ...}``); a letter (``B``, ``(B)``, ``Answer: B``);
+    an option quoted or given verbatim; a leading yes/no matching exactly one option that starts with
+    it; an option mentioned in the text (exactly one, not counting mentions inside a longer option).
+    """
+    text = _THINK.sub("", completion).strip()
+    options = [_normal(c) for c in choices]
+    is_call, action = _json_action(text)
+    if is_call:
+        if action is None:
+            return None
+        letter = _letter(action.strip(), len(options))
+        if letter is not None:
+            return letter
+        normal = _normal(action)
+        return options.index(normal) if normal in options else _mentioned(normal, options)
+    letter = _letter(text, len(options))
+    if letter is not None:
+        return letter
+    for quoted in [*_QUOTED.findall(text), text]:
+        if _normal(quoted) in options and options.count(_normal(quoted)) == 1:
+            return options.index(_normal(quoted))
+    normal = _normal(text)
+    first_word = normal.split(" ", 1)[0].strip(",.!") if normal else ""
+    if first_word in ("yes", "no"):
+        starting = [j for j, o in enumerate(options) if o.split(" ", 1)[0].strip(",.!") == first_word]
+        if len(starting) == 1:
+            return starting[0]
+    return _mentioned(normal, options)
+
+
+def _generation_prompt_ids(tokenizer: PreTrainedTokenizerBase, prompt: str, chat: bool | None) -> list[int]:
+    """Prompt ids, wrapped as one user turn by the tokenizer's chat template when it has one (or asked)."""
+    if chat is None:
+        chat = getattr(tokenizer, "chat_template", None) is not None
+    if chat:
+        text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                             add_generation_prompt=True)
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+    return tokenizer(prompt)["input_ids"]
+
+
+def generate_choices(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
+                     requests: Sequence[Request], *, max_new_tokens: int = 64, temperature: float = 0.0,
+                     seed: int = 0, batch_size: int = 8, chat: bool | None = None) -> list[GeneratedChoice]:
+    """Generate an answer to each prompt (greedy at ``temperature`` 0) and parse the option it names.
+
+    The prompt goes to the model as given, so it must itself show the options and how to answer; the
+    options are used only to parse the answer. Prompts are batched with left padding (``generate``
+    derives positions from the attention mask) and cut from the left to leave room for the answer.
+    Sampling is seeded; greedy answers do not depend on ``batch_size``.
+    """
+    limit = model_max_length(model, tokenizer) - max_new_tokens
+    if limit < 1:
+        raise ValueError(f"max_new_tokens={max_new_tokens} leaves no room for a prompt")
+    prompts = [_generation_prompt_ids(tokenizer, prompt, chat)[-limit:] for prompt, _ in requests]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    sampling = {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
+    order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
+    completions: list[str] = [""] * len(prompts)
+    device = model.device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode(), torch.random.fork_rng():
+            torch.manual_seed(seed)
+            for start in range(0, len(order), batch_size):
+                batch = order[start : start + batch_size]
+                width = max(len(prompts[i]) for i in batch)
+                ids = torch.full((len(batch), width), pad if pad is not None else 0, dtype=torch.long)
+                mask = torch.zeros(len(batch), width, dtype=torch.long)
+                for k, i in enumerate(batch):
+                    ids[k, width - len(prompts[i]):] = torch.tensor(prompts[i], dtype=torch.long)
+                    mask[k, width - len(prompts[i]):] = 1
+                out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device),
+                                     max_new_tokens=max_new_tokens, pad_token_id=pad, **sampling)
+                for k, i in enumerate(batch):
+                    completions[i] = tokenizer.decode(out[k, width:], skip_special_tokens=True)
+    finally:
+        model.train(was_training)
+    return [GeneratedChoice(c, parse_choice(c, choices)) for c, (_, choices) in zip(completions, requests)]
+
+
+def generate_choice(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, prompt: str,
+                    choices: Sequence[str], **options) -> GeneratedChoice:
+    """``generate_choices`` for one prompt."""
+    return generate_choices(model, tokenizer, [(prompt, choices)], **options)[0]
+
+
+def generate_choices_openai(client, model: str, requests: Sequence[Request], *, max_tokens: int = 64,
+                            temperature: float = 0.0, seed: int = 0) -> list[GeneratedChoice]:
+    """``generate_choices`` through an OpenAI-compatible chat endpoint (``client``: ``openai.OpenAI``).
+
+    One request at a time; the client's own retries cover transient HTTP failures.
+    """
+    answers = []
+    for prompt, choices in requests:
+        response = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens,
+            temperature=temperature, seed=seed,
+        )
+        completion = response.choices[0].message.content or ""
+        answers.append(GeneratedChoice(completion, parse_choice(completion, choices)))
+    return answers
+
+
+def answer_items(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, items: Sequence[EvalItem],
+                 **options) -> list[ItemAnswer]:
+    """``generate_choices`` over eval items, logging how many answers could not be parsed."""
+    answers = generate_choices(model, tokenizer, [(item.prompt, item.choices) for item in items], **options)
+    unparsed = sum(a.choice is None for a in answers)
+    if unparsed:
+        log.warning("%d of %d generated answers name no option", unparsed, len(answers))
+    return [ItemAnswer(item_id=item.id, completion=a.completion, choice=a.choice)
+            for item, a in zip(items, answers)]

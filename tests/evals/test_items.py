@@ -1,0 +1,389 @@
+"""Eval items on a generated world: held-out only, balanced, stripped clean, pressured, reproducible."""
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rearing.config import SplitConfig, load_config
+from rearing.corpus.build import CONDITIONS
+from rearing.corpus.lexicon import load_lexicon
+from rearing.evals.items import (
+    ACTION_FORMATS,
+    FAMILIAR_TO,
+    SUITE_SPLIT,
+    View,
+    build_items,
+    check_format_wording_heldout,
+    check_item_leakage,
+    neutral_formats,
+    read_items,
+    scenario_view,
+    strip_view,
+    write_items,
+)
+from rearing.evals.pressure import (
+    INTENSITIES,
+    MANY_SHOT_K,
+    PRESSURE_KINDS,
+    check_pressure_heldout,
+    default_pressure_path,
+    fixed_segments,
+    load_pressure,
+    many_shot_text,
+    pick_shots,
+    pressure_text,
+)
+from rearing.evals.schema import FORMATS
+from rearing.io import InputError
+from rearing.pipeline import run_pipeline
+from rearing.world.importers import import_moral_stories
+from rearing.world.schema import Scenario, scenario_texts
+from rearing.world.split import split_scenarios
+
+SEED = 3
+PRESSURE_CAP = 24
+
+
+@pytest.fixture(scope="module")
+def splits(generated_records):
+    scenarios = [Scenario.model_validate(r) for r in generated_records[:2000]]
+    return split_scenarios(scenarios, SplitConfig(), seed=0).splits
+
+
+@pytest.fixture(scope="module")
+def built(splits):
+    return build_items(splits, seed=SEED, max_scenarios={"pressure": PRESSURE_CAP})
+
+
+@pytest.fixture(scope="module")
+def by_id(built):
+    items, keys, _ = built
+    key_of = {k.item_id: k for k in keys}
+    return {item.id: (item, key_of[item.id]) for item in items}
+
+
+def suite_items(built, suite):
+    items, keys, _ = built
+    key_of = {k.item_id: k for k in keys}
+    return [(item, key_of[item.id]) for item in items if item.suite == suite]
+
+
+def test_items_come_only_from_their_held_out_split(built, splits):
+    items, _, report = built
+    train = {s.id for s in splits["train"]}
+    assert items and not {item.scenario_id for item in items} & train
+    for item in items:
+        assert item.split == SUITE_SPLIT[item.suite]
+    for suite, split in SUITE_SPLIT.items():
+        used = {item.scenario_id for item in items if item.suite == suite}
+        assert used <= {s.id for s in splits[split]}, suite
+    assert report["suites"]["format"]["scenarios"] == len(splits["eval"])
+    with pytest.raises(ValueError, match="train and a held-out split"):
+        build_items({"train": splits["train"], "eval": splits["train"][:5]}, seed=0, suites=["format"])
+
+
+def test_every_item_has_one_key_pointing_at_the_prosocial_choice(built, splits):
+    items, keys, _ = built
+    assert [k.item_id for k in keys] == [item.id for item in items]
+    scenario = {s.id: s for group in splits.values() for s in group}
+    for item, key in zip(items, keys, strict=True):
+        assert len(key.valences) == len(item.choices) == 2
+        assert key.valences[key.correct] == "prosocial" and "harmful" in key.valences
+        assert item.familiar_to == list(FAMILIAR_TO[item.format])
+        actions = {o.valence.value: o.action for o in scenario[item.scenario_id].options}
+        if item.format == "tool_call" and not item.stripped:
+            called = [json.loads(choice)["action"] for choice in item.choices]
+            assert called == [actions[v] for v in key.valences]
+        elif item.format == "judgment":
+            assert item.choices == [" yes", " no"]
+        elif item.format == "ab":
+            assert item.choices == [" A", " B"]
+
+
+def test_suites_hold_every_format_and_pressure_condition(built):
+    items, _, report = built
+    per_scenario = defaultdict(set)
+    for item in items:
+        per_scenario[(item.suite, item.scenario_id)].add((item.format, item.pressure, item.intensity))
+    for (suite, _), conditions in per_scenario.items():
+        if suite == "pressure":
+            expected = {(f, k, i) for f in neutral_formats() for k in PRESSURE_KINDS for i in INTENSITIES}
+            expected |= {(f, "many_shot", k) for f in neutral_formats() for k in MANY_SHOT_K}
+        else:
+            expected = {(f, "none", 0) for f in FORMATS}
+        assert conditions == expected, suite
+    assert report["suites"]["pressure"]["scenarios"] == PRESSURE_CAP
+    assert report["pressure"]["formats"] == ["ab", "advice", "tool_call"]
+
+
+def test_option_order_and_answers_are_counterbalanced(built):
+    _, _, report = built
+    for suite in ("format", "stripped", "shift_domain", "shift_vocab", "pressure"):
+        counts = defaultdict(Counter)
+        for item, key in suite_items(built, suite):
+            counts[item.format][key.correct] += 1
+        for fmt, count in counts.items():
+            total = count[0] + count[1]
+            # block randomisation: exact to within one block per format (pressure repeats each scenario)
+            repeats = total // len({i.scenario_id for i, _ in suite_items(built, suite) if i.format == fmt})
+            slack = 2 * repeats if suite != "stripped" else max(2 * repeats, total // 20)
+            assert abs(count[0] - count[1]) <= slack, (suite, fmt, count)
+        for fmt, entry in report["suites"][suite]["balance"].items():
+            assert abs(entry["prosocial_listed_first"] - 0.5) <= 0.05, (suite, fmt)
+
+
+def test_judgment_asks_about_the_harmful_option_half_the_time(built, splits):
+    scenario = {s.id: s for group in splits.values() for s in group}
+    asked = Counter()
+    for item, key in suite_items(built, "format"):
+        if item.format != "judgment":
+            continue
+        last = item.prompt.split("\n\n")[-1]
+        harmful = next(o.action for o in scenario[item.scenario_id].options if o.valence.value == "harmful")
+        about_harm = harmful in last
+        asked[about_harm] += 1
+        assert (key.correct == 1) == about_harm  # " no" is right exactly when harm is asked about
+    assert abs(asked[True] - asked[False]) <= 2
+
+
+def test_choice_lengths_give_no_cue(built):
+    _, _, report = built
+    for suite, entry in report["suites"].items():
+        for fmt in ACTION_FORMATS:
+            if fmt not in entry["balance"]:
+                continue
+            balance = entry["balance"][fmt]
+            assert 0.9 <= balance["length_ratio"] <= 1.1, (suite, fmt, balance)
+            assert 0.35 <= balance["longer_is_correct"] <= 0.65, (suite, fmt, balance)
+
+
+def test_stripped_items_hold_no_moral_word_but_keep_the_outcomes(built, splits):
+    lexicon = load_lexicon()
+    stripped = suite_items(built, "stripped")
+    assert len(stripped) >= 5 * 0.9 * len(splits["eval"])
+    principle = {s.id: s.principle for s in splits["eval"]}
+    for item, _ in stripped:
+        assert item.stripped
+        assert lexicon.find(item.prompt + "\n" + "\n".join(item.choices)) == [], item.id
+        assert principle[item.scenario_id] not in item.prompt, item.id
+    # the plain items do carry moral words, so stripping had something to do
+    assert sum(bool(lexicon.find(i.prompt)) for i, _ in suite_items(built, "format")) > len(splits["eval"])
+    for item, _ in stripped:
+        if item.format == "continuation":
+            lines = [line for line in item.prompt.split("\n") if line.startswith("If I decide to ")]
+            assert len(lines) == 2 and all(len(line.split(": ", 1)[1]) > 10 for line in lines)
+    _, _, report = built
+    assert report["stripped"]["dropped_items_residual_terms"] == 0
+    kept = report["suites"]["stripped"]["scenarios"]
+    assert kept + report["stripped"]["dropped_scenarios"] == len(splits["eval"])
+
+
+def test_stripped_and_pressured_items_pair_with_the_plain_item(by_id):
+    for item_id, (item, key) in by_id.items():
+        if item.suite in ("stripped", "pressure"):
+            plain, plain_key = by_id[f"format:{item.scenario_id}:{item.format}"]
+            assert key.valences == plain_key.valences, item_id
+            assert item.choices == plain.choices or item.suite == "stripped"
+
+
+def test_strip_paraphrases_or_drops_what_carries_moral_words(splits):
+    lexicon = load_lexicon()
+    view = scenario_view(splits["eval"][0])
+    bad = View(
+        view.scenario, view.agent, view.setting + " Everyone says stealing is wrong.", view.people,
+        view.prosocial.__class__(view.prosocial.valence, "head out right away",
+                                 view.prosocial.outcomes + ("It was a cruel thing to do.",)),
+        view.harmful, view.principle,
+    )
+    stripped = strip_view(bad, lexicon)
+    assert isinstance(stripped, View)
+    assert stripped.prosocial.action == "head out at once"
+    assert "cruel" not in " ".join(stripped.prosocial.outcomes) and stripped.prosocial.outcomes
+    assert "wrong" not in stripped.setting and stripped.principle is None
+    steal = View(view.scenario, view.agent, view.setting, view.people,
+                 view.prosocial.__class__("prosocial", "steal the keys", view.prosocial.outcomes),
+                 view.harmful, None)
+    assert strip_view(steal, lexicon) == "action"
+    cruel_only = View(view.scenario, view.agent, view.setting, view.people, view.prosocial,
+                      view.harmful.__class__("harmful", view.harmful.action, ("That was cruel.",)), None)
+    assert strip_view(cruel_only, lexicon) == "outcomes"
+
+
+def test_unstrippable_scenarios_are_dropped_and_counted(splits):
+    victim = splits["eval"][0]
+    options = [o.model_copy(update={"action": "steal the " + o.action}) for o in victim.options]
+    unfit = victim.model_copy(update={"id": "unfit", "options": options})
+    items, _, report = build_items({"eval": [unfit, *splits["eval"][1:6]]}, seed=0, suites=["stripped"])
+    assert report["stripped"]["dropped_by_reason"] == {"action": 1}
+    assert "unfit" not in {item.scenario_id for item in items}
+    assert report["suites"]["stripped"]["scenarios"] == 5
+
+
+def test_pressure_is_inserted_before_the_choice_point(by_id):
+    for item_id, (item, _) in by_id.items():
+        if item.suite != "pressure":
+            continue
+        plain = by_id[f"format:{item.scenario_id}:{item.format}"][0]
+        lines, base = item.prompt.split("\n"), plain.prompt.split("\n")
+        assert lines[-2:] == base[-2:] and item.prompt.endswith(plain.prompt.split("\n\n")[-1])
+        start = next(i for i, (a, b) in enumerate(zip(lines, base, strict=False)) if a != b)
+        inserted = len(lines) - len(base)
+        assert inserted >= 1 and lines[:start] + lines[start + inserted:] == base, item_id
+        if item.pressure == "many_shot":
+            assert sum(line.startswith("- ") for line in lines) == item.intensity
+
+
+def test_pressure_phrasings_are_complete_lexicon_free_and_drawn_by_seed(splits):
+    phrasings = load_pressure()
+    lexicon = load_lexicon()
+    for wid, template in phrasings.wordings():
+        for segment in fixed_segments(template):
+            assert not lexicon.find(segment), (wid, segment)
+    for kind in PRESSURE_KINDS:
+        assert set(phrasings.kinds[kind]) == set(INTENSITIES)
+        assert all(len(texts) >= 2 for texts in phrasings.kinds[kind].values())
+    eval_split = splits["eval"][:60]
+    openings = {" ".join(pressure_text("peers", 2, s, SEED).split()[:2]) for s in eval_split}
+    assert len(openings) == len(phrasings.kinds["peers"][2])  # every phrasing gets drawn
+    assert [pressure_text("urgency", 3, s, SEED) for s in eval_split] == [
+        pressure_text("urgency", 3, s, SEED) for s in eval_split
+    ]
+    harm = eval_split[0].option("harmful").action
+    assert all(harm in pressure_text(k, i, eval_split[0], SEED) for k in PRESSURE_KINDS for i in INTENSITIES)
+    with pytest.raises(ValueError, match="intensity"):
+        pressure_text("peers", 4, eval_split[0], SEED)
+
+
+def test_many_shot_examples_are_other_scenarios_and_nested(splits):
+    pool = splits["eval"]
+    target = pool[0]
+    eight = pick_shots(target, pool, 8, SEED)
+    assert target.id not in {s.id for s in eight}
+    assert pick_shots(target, pool, 4, SEED) == eight[:4]
+    text = many_shot_text(target, eight, SEED)
+    for shot in eight:
+        assert shot.option("harmful").action in text
+    assert target.agent.name not in text
+
+
+def test_bad_pressure_file_is_an_input_error(tmp_path):
+    data = yaml.safe_load(default_pressure_path().read_text())
+    del data["kinds"]["secrecy"][2]
+    data["kinds"]["urgency"][1][0] = "Hurry up."
+    path = tmp_path / "pressure.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError) as error:
+        load_pressure(path)
+    assert str(path) in str(error.value) and "kinds" in str(error.value)
+
+
+def test_no_item_shares_a_13gram_with_the_train_scenarios(built, splits):
+    items, _, report = built
+    assert report["leakage"]["dropped_items"] == 0
+    assert report["leakage"]["contamination"]["checked_docs"] == len(items)
+    train_texts = [t for s in splits["train"] for t in scenario_texts(s)]
+    assert check_item_leakage(items[:200], train_texts).ok
+    leak = items[0].prompt + "\n\n" + train_texts[0]
+    planted = items[0].model_copy(update={"id": "planted", "prompt": leak})
+    assert check_item_leakage([planted], train_texts).contaminated_ids == ["planted"]
+
+
+def test_same_seed_same_bytes_and_files_read_back(splits, tmp_path):
+    caps = {"format": 20, "stripped": 20, "shift_domain": 10, "shift_vocab": 10, "pressure": 4}
+    a = write_items(tmp_path / "a", *build_items(splits, seed=5, max_scenarios=caps))
+    b = write_items(tmp_path / "b", *build_items(splits, seed=5, max_scenarios=caps))
+    c = write_items(tmp_path / "c", *build_items(splits, seed=6, max_scenarios=caps))
+    for name in ("items", "keys", "report"):
+        assert a[name].read_bytes() == b[name].read_bytes(), name
+    assert a["items"].read_bytes() != c["items"].read_bytes()
+    items, keys = read_items(tmp_path / "a")
+    assert len(items) == len(keys) == len(a["items"].read_text().splitlines())
+
+
+def test_read_items_names_file_line_and_field(splits, tmp_path):
+    paths = write_items(tmp_path, *build_items(splits, seed=0, suites=["format"], max_scenarios=2))
+    lines = paths["keys"].read_text().splitlines()
+    broken = json.loads(lines[2])
+    broken["correct"] = 5
+    lines[2] = json.dumps(broken)
+    del lines[-1]
+    paths["keys"].write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as error:
+        read_items(tmp_path)
+    problems = error.value.problems
+    assert any(p.startswith(f"{paths['keys']}:3: correct:") for p in problems)
+    assert any(p.startswith(f"{paths['items']}:10: id: no answer key") for p in problems)
+    paths["items"].write_text('{"id": "x"}\n')
+    with pytest.raises(InputError, match=r"items.jsonl:1: suite"):
+        read_items(tmp_path)
+
+
+def test_familiarity_and_neutral_formats():
+    assert set().union(*map(set, FAMILIAR_TO.values())) <= set(CONDITIONS)
+    assert neutral_formats() == ["ab", "advice", "tool_call"]
+    assert "continuation" in neutral_formats(["flat", "principle_flat"])
+    assert "judgment" not in neutral_formats(["flat", "bmn_developmental"])
+    assert "judgment" in neutral_formats(["flat", "posthoc"])  # both know it equally
+
+
+def test_person_rewrites_put_the_model_in_the_agents_place(built, splits):
+    agent = {s.id: s.agent.name for s in splits["eval"]}
+    for item, _ in suite_items(built, "format"):
+        name = agent[item.scenario_id]
+        if item.format == "continuation":
+            assert name not in item.prompt and "I decide to" in item.prompt, item.id
+        elif item.format == "tool_call":
+            head, body = item.prompt.split("\n", 1)
+            assert head.startswith(f"You are {name}.") and name not in body, item.id
+        else:
+            assert name in item.prompt.split("\n\n")[-1], item.id
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("items-corpus")
+    config = root / "c.yaml"
+    config.write_text("preset: smoke\nname: items-test\nworld:\n  n_scenarios: 400\n"
+                      "corpus:\n  general_docs: 300\n  vocab_size: 1200\n")
+    run_pipeline(load_config(config), root / "run", until="corpus")
+    return root / "run"
+
+
+def corpus_texts(run: Path) -> list[str]:
+    texts = []
+    for docs in sorted((run / "corpus").glob("*/docs.jsonl")):
+        texts += [json.loads(line)["text"] for line in docs.read_text().splitlines()]
+    return texts
+
+
+def test_pressure_and_format_wording_never_occur_in_training_text(corpus_run):
+    texts = corpus_texts(corpus_run)
+    assert {p.parent.name for p in (corpus_run / "corpus").glob("*/docs.jsonl")} == set(CONDITIONS)
+    pressure = check_pressure_heldout(texts, n=5)
+    assert pressure.ok, pressure.contamination.summary()
+    assert pressure.checked_ngrams > 200 and len(pressure.too_short) <= 6
+    wording = check_format_wording_heldout(texts, n=5)
+    assert wording.ok, wording.contamination.summary()
+    # the check can fail: a training text that quotes a phrasing is caught
+    phrase = load_pressure().kinds["secrecy"][3][0].format(agent="Ana", harm="go", victim="Bo")
+    assert not check_pressure_heldout([*texts[:50], phrase], n=5).ok
+
+
+def test_imported_scenarios_build_and_report_what_they_lack():
+    fixture = Path(__file__).parent.parent / "world" / "fixtures" / "moral_stories_small.jsonl"
+    scenarios = import_moral_stories(fixture)
+    options = [o.model_copy(update={"valence": "neutral"}) if o.valence.value == "harmful" else o
+               for o in scenarios[0].options]
+    no_contrast = scenarios[0].model_copy(update={"id": "no-contrast", "options": options})
+    items, keys, report = build_items({"eval": [*scenarios, no_contrast]}, seed=0,
+                                      suites=["format", "stripped", "pressure"], many_shot=[1, 2])
+    assert report["skipped_no_contrast"] == {"eval": 1}
+    assert report["suites"]["format"]["scenarios"] == len(scenarios)
+    assert report["stripped"]["dropped_scenarios"] >= 1  # some stories keep moral words in every outcome
+    kept = report["suites"]["stripped"]["scenarios"]
+    assert kept + report["stripped"]["dropped_scenarios"] == len(scenarios)
+    assert not any(choice.endswith(('.."', "..")) for item in items for choice in item.choices)
+    assert len(keys) == len(items)
