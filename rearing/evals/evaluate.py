@@ -47,10 +47,21 @@ def load_model(path: Path):
     return load_checkpoint(path).eval(), AutoTokenizer.from_pretrained(str(path))
 
 
+def document_start(tokenizer) -> str:
+    """Text that opens a document the way training did: the BOS (for our models, the EOS that
+    separates packed documents) when the tokenizer does not already add one itself."""
+    bos = tokenizer.bos_token
+    if not bos:
+        return ""
+    ids = tokenizer("a")["input_ids"]
+    return "" if ids and ids[0] == tokenizer.bos_token_id else bos
+
+
 def item_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem], keys: dict[str, AnswerKey],
               cfg: EvalConfig, attack: str = "none", attack_k: int = 0) -> list[dict]:
     """Score items by log-likelihood and join each to its key: one row per item."""
-    scores = score_choices(model, tokenizer, [(item.prompt, item.choices) for item in items],
+    start = document_start(tokenizer)
+    scores = score_choices(model, tokenizer, [(start + item.prompt, item.choices) for item in items],
                            batch_size=cfg.batch_size)
     rows = []
     for item, score in zip(items, scores, strict=True):
@@ -74,8 +85,10 @@ def agentic_rows(model, tokenizer, ref: ModelRef, scenarios: Sequence[Scenario],
     Long episode prompts are cut from the left like every item; the scorer's per-call notice of
     that is silenced here, where it would repeat at every step.
     """
+    start = document_start(tokenizer)
+
     def scorer(prompt: str, continuations: list[str]) -> list[float]:
-        return score_choices(model, tokenizer, [(prompt, continuations)])[0].sum_logprob
+        return score_choices(model, tokenizer, [(start + prompt, continuations)])[0].sum_logprob
 
     def heldout_pressure(kind, intensity, scenario, rng) -> str:
         return pressure_text(kind, intensity, scenario, rng.randrange(2**31))

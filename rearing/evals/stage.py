@@ -111,4 +111,4 @@ def run_eval(config: ExperimentConfig, run_dir: Path, out_dir: Path) -> None:
     write_json_atomic(out_dir / "summary.json", summarize_rows(rows, episodes, config.corpus.conditions))
 
 
-EVAL_STAGE = StageSpec(name="eval", sections=("eval",), upstream=("world", "corpus", "train"), run=run_eval)
+EVAL_STAGE = StageSpec(name="eval", sections=("eval", "train"), upstream=("world", "corpus", "train"), run=run_eval)

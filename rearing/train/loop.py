@@ -215,14 +215,18 @@ def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, 
     precision = resolve_precision(cfg.precision, accelerator.device)
 
     checkpoint = _find_checkpoint(out_dir)
+    streams = dict(streams or {})
+    for phase in cfg.phases or []:
+        if phase.data and phase.data not in streams:
+            streams[phase.data] = Path(phase.data)
     if cfg.init_from:
         tokenizer = AutoTokenizer.from_pretrained(cfg.init_from)
         stream_dirs = {"": _retokenized(job.stream_dir, tokenizer, out_dir / "stream")}
-        for name, path in (streams or {}).items():
-            stream_dirs[name] = _retokenized(Path(path), tokenizer, out_dir / "streams" / name)
+        for i, (name, path) in enumerate(streams.items()):
+            stream_dirs[name] = _retokenized(Path(path), tokenizer, out_dir / "streams" / str(i))
     else:
         tokenizer = AutoTokenizer.from_pretrained(str(job.tokenizer_dir))
-        stream_dirs = {"": job.stream_dir, **{k: Path(v) for k, v in (streams or {}).items()}}
+        stream_dirs = {"": job.stream_dir, **{k: Path(v) for k, v in streams.items()}}
     opened = {name: TokenStream.open(path) for name, path in stream_dirs.items()}
     phases = plan_phases(cfg, opened[""], opened)
     total_steps = sum(p.steps for p in phases)

@@ -60,7 +60,9 @@ def new_model(preset: str, vocab_size: int, context_length: int, seed: int, drop
 def load_checkpoint(path: str | Path):
     """A local Hugging Face checkpoint, safetensors weights only (never unpickled)."""
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     path = Path(path)
     if not (path / "config.json").exists():
         raise FileNotFoundError(f"{path}: not a Hugging Face checkpoint (no config.json)")

@@ -120,3 +120,15 @@ def test_export_inspect_from_the_cli(evaluated, tmp_path):
 def test_eval_without_a_run_is_a_clear_error():
     result = CliRunner().invoke(app, ["eval", "--checkpoint", "x"])
     assert result.exit_code == 2 and "--run" in result.output
+
+
+def test_prompts_open_like_training_documents(tiny_corpus_run):
+    from transformers import AutoTokenizer
+
+    from rearing.evals.evaluate import document_start
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_corpus_run / "corpus" / "tokenizer"))
+    start = document_start(tokenizer)
+    assert tokenizer(start + "Mira waits.")["input_ids"][0] == tokenizer.eos_token_id
+    tokenizer.bos_token = None
+    assert document_start(tokenizer) == ""

@@ -104,11 +104,14 @@ def test_explicit_phases_follow_their_slices_and_learning_rates(tiny_corpus_run,
     cfg = tiny_train_config(warmup_steps=0, min_lr_ratio=1.0, phases=[
         PhaseConfig(name="capabilities", slice="general", steps=3, lr=1e-3),
         PhaseConfig(name="values", slice="moral", steps=2, lr=5e-4),
+        PhaseConfig(name="elsewhere", data=str(tiny_corpus_run / "corpus" / "flat"), steps=1, lr=2e-4),
     ])
     job = job_for(tiny_corpus_run, tmp_path / "out", "posthoc")
-    train(job, cfg, progress=False)
+    summary = train(job, cfg, progress=False)
     rows = metrics(job.out_dir)
-    assert [(m["phase"], m["lr"]) for m in rows] == [("capabilities", 1e-3)] * 3 + [("values", 5e-4)] * 2
+    assert [(m["phase"], m["lr"]) for m in rows] == [("capabilities", 1e-3)] * 3 + [("values", 5e-4)] * 2 + [
+        ("elsewhere", 2e-4)]
+    assert summary["phases"][2]["stream"].endswith("flat")
 
 
 def private_stream(tmp_path: Path, tokenizer_dir: Path) -> tuple[Path, list[tuple[int, int]]]:
