@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m rearing.train.allocator install $(VENV)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,6 +27,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_world_generate.py
 	$(PY) bench/bench_corpus_build.py
+	$(PY) bench/bench_train.py
+	$(PY) bench/bench_scorer.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -458,7 +458,14 @@ def eval_export_inspect(
     console.print(f"wrote {len(written)} files to {out}; run: inspect eval {out / 'tasks.py'}@<suite> --model ...")
 
 
+TRAINING_COMMANDS = ("run", "train", "eval")
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in TRAINING_COMMANDS:
+        from rearing.train.allocator import ensure_allocator
+
+        ensure_allocator()
     app()
 
 
