@@ -236,9 +236,10 @@ def worker(spec: dict) -> dict:
 
 def measure(spec: dict, allocator: str) -> dict:
     """Run ``worker(spec)`` in a fresh interpreter under the named allocator."""
-    from rearing.train.allocator import allocator_environment
+    from rearing.train.allocator import TUNING, allocator_environment
 
-    env = allocator_environment(allocator, os.environ)
+    inherited = {"LD_PRELOAD", *(key for tuning in TUNING.values() for key in tuning)}
+    env = allocator_environment(allocator, {k: v for k, v in os.environ.items() if k not in inherited})
     done = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], env=env, capture_output=True,
                           text=True, check=False)
     if done.returncode:
@@ -320,6 +321,7 @@ def timing_table(base: dict, models: list[str], precisions: list[str], repeats: 
 
 def loss_curves(base: dict, steps: int, precisions: list[str], allocator: str) -> dict:
     """nano trained on the same data in fp32 and bf16, beside fp32 with another seed for scale."""
+    print(f"loss curves: nano, {steps} steps", flush=True)
     spec = {**base, "kind": "ours", "model": "nano", "steps": steps}
     fp32 = measure({**spec, "precision": "fp32"}, allocator)["losses"]
     other_seed = measure({**spec, "precision": "fp32", "seed": 1}, allocator)["losses"]
@@ -405,13 +407,12 @@ def main() -> None:
         peaks = {p: statistics.median(measure({**base, "kind": "peak", "precision": p}, default)["flops"]
                                       for _ in range(3)) for p in precisions}
         rows = timing_table(base, models, precisions, args.repeats, default, peaks)
-        print(f"loss curves: nano, {args.curve_steps} steps", flush=True)
         curves = loss_curves(base, args.curve_steps, precisions, default) if args.curve_steps else {}
         allocators = allocator_table(base, models, precisions[-1], names, args.repeats) if names else []
 
     result = {"batch": BATCH, "context": CONTEXT, "steps": args.steps, "skip": args.skip,
-              "repeats": args.repeats,
-              "threads": base["threads"] or os.cpu_count(), "allocator": default, "peak_flops": peaks,
+              "repeats": args.repeats, "threads": args.threads or os.cpu_count(), "allocator": default,
+              "peak_flops": peaks,
               "nominal_peak_flops": {p: NOMINAL_PEAK[p] for p in precisions}, "rows": rows,
               "loss_curves": curves, "allocators": allocators}
     args.out.parent.mkdir(parents=True, exist_ok=True)
