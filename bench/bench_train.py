@@ -5,14 +5,17 @@ windows of the smoke corpus run twice: through ``rearing.train.loop.train`` (HF 
 metrics, checkpoint writing) and through a minimal GPT of the same shape (RMSNorm, RoPE, SDPA
 attention, SwiGLU, tied embeddings, AdamW, loss in fp32 over ``logits.float()``). Steady-state
 tokens/s leave out model set-up, the first steps and the final save. Reported besides: model FLOPs
-utilisation against the matmul peak measured here, bf16 against fp32 loss curves, and the
-allocators found by ``rearing.train.allocator``.
+utilisation against the matmul peak measured here, bf16 against fp32 loss curves (several seeds,
+so the precision gap can be read against the seed gap), and every allocator
+``rearing.train.allocator`` finds.
 
 Every measurement runs in its own process (so ``LD_PRELOAD`` can differ between them) and the
 runs are interleaved (ours, reference, ours, reference, ...) so the noise of a shared machine
-falls on both sides alike; the tables show medians.
+falls on both sides alike; the tables show medians. On a machine other processes keep busy, use
+``--threads 1``: with two threads OpenMP's spin-waiting lets one busy neighbour slow a step tenfold,
+whereas one thread's CPU time does not depend on the neighbours at all.
 
-    python bench/bench_train.py [--steps 30] [--repeats 3] [--run RUN_DIR] [--out FILE]
+    python bench/bench_train.py [--steps 30] [--repeats 3] [--threads N] [--run RUN_DIR] [--out FILE]
 """
 
 from __future__ import annotations
@@ -319,17 +322,21 @@ def timing_table(base: dict, models: list[str], precisions: list[str], repeats: 
     return rows
 
 
-def loss_curves(base: dict, steps: int, precisions: list[str], allocator: str) -> dict:
-    """nano trained on the same data in fp32 and bf16, beside fp32 with another seed for scale."""
-    print(f"loss curves: nano, {steps} steps", flush=True)
+def loss_curves(base: dict, steps: int, seeds: int, precisions: list[str], allocator: str) -> dict:
+    """nano on the same data in each precision and seed: is the precision gap within the seed gap?"""
+    print(f"loss curves: nano, {steps} steps, seeds 0..{seeds - 1}", flush=True)
     spec = {**base, "kind": "ours", "model": "nano", "steps": steps}
-    fp32 = measure({**spec, "precision": "fp32"}, allocator)["losses"]
-    other_seed = measure({**spec, "precision": "fp32", "seed": 1}, allocator)["losses"]
-    report = {"steps": steps, "fp32": fp32, "fp32_vs_fp32_other_seed": compare(fp32, other_seed)}
-    if "bf16" in precisions:
-        bf16 = measure({**spec, "precision": "bf16"}, allocator)["losses"]
-        report["bf16"] = bf16
-        report["bf16_vs_fp32"] = compare(bf16, fp32)
+    curves = {p: [] for p in precisions}
+    for seed in range(seeds):
+        for precision in precisions:
+            run = measure({**spec, "precision": precision, "seed": seed}, allocator)
+            curves[precision].append(run["losses"])
+    fp32 = curves["fp32"]
+    report = {"steps": steps, "seeds": seeds, "curves": curves,
+              "last10": {p: [statistics.fmean(c[-10:]) for c in runs] for p, runs in curves.items()},
+              "fp32_seed_vs_seed": [compare(a, b) for i, a in enumerate(fp32) for b in fp32[i + 1:]]}
+    if "bf16" in curves:
+        report["bf16_vs_fp32_same_seed"] = [compare(b, f) for b, f in zip(curves["bf16"], fp32, strict=True)]
     return report
 
 
@@ -365,6 +372,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--curve-steps", type=int, default=150,
                         help="Steps of the bf16/fp32 loss curves (0: none).")
+    parser.add_argument("--curve-seeds", type=int, default=3, help="Seeds per precision for the loss curves.")
     parser.add_argument("--models", default="nano,micro")
     parser.add_argument("--allocators", default="all",
                         help="Comma list among system,glibc-tuned,tcmalloc,jemalloc,mimalloc (the first is "
@@ -399,15 +407,16 @@ def main() -> None:
                 "steps": args.steps}
         models = args.models.split(",")
         precisions = ["fp32", "bf16"] if cpu_supports_bf16() else ["fp32"]
-        names = {"all": [SYSTEM, GLIBC_TUNED, *(a.name for a in available_allocators())],
-                 "none": []}.get(args.allocators) or args.allocators.split(",")
+        names = ([SYSTEM, GLIBC_TUNED, *(a.name for a in available_allocators())] if args.allocators == "all"
+                 else [] if args.allocators == "none" else args.allocators.split(","))
         default = allocator_environment(os.environ.get(CHOICE, ""), {})[LOADED]
         print(f"ours and the reference both run under the allocator {default}; measuring the matmul peak",
               flush=True)
         peaks = {p: statistics.median(measure({**base, "kind": "peak", "precision": p}, default)["flops"]
                                       for _ in range(3)) for p in precisions}
         rows = timing_table(base, models, precisions, args.repeats, default, peaks)
-        curves = loss_curves(base, args.curve_steps, precisions, default) if args.curve_steps else {}
+        curves = (loss_curves(base, args.curve_steps, args.curve_seeds, precisions, default)
+                  if args.curve_steps else {})
         allocators = allocator_table(base, models, precisions[-1], names, args.repeats) if names else []
 
     result = {"batch": BATCH, "context": CONTEXT, "steps": args.steps, "skip": args.skip,
@@ -437,15 +446,19 @@ def report(result: dict) -> None:
               f"{r['tokens_per_s_reference_system_malloc']:,.0f} | {r['ratio_vs_system_malloc']:.2f} |")
     curves = result["loss_curves"]
     if curves:
-        print(f"\nloss curves, nano, {curves['steps']} steps, same data:\n")
-        print("| comparison | max abs diff | mean abs diff | final losses | mean of the last 10 |")
-        print("|---|---:|---:|---|---|")
-        for name in ("bf16_vs_fp32", "fp32_vs_fp32_other_seed"):
-            if name in curves:
-                c = curves[name]
-                print(f"| {name} | {c['max_abs_diff']:.4f} | {c['mean_abs_diff']:.4f} | "
-                      f"{c['final'][0]:.4f} / {c['final'][1]:.4f} | "
-                      f"{c['last10_mean'][0]:.4f} / {c['last10_mean'][1]:.4f} |")
+        print(f"\nloss, nano, {curves['steps']} steps, same data; mean of the last 10 steps per seed:\n")
+        print("| precision | per seed | mean |")
+        print("|---|---|---:|")
+        for precision, values in curves["last10"].items():
+            per_seed = ", ".join(f"{v:.3f}" for v in values)
+            print(f"| {precision} | {per_seed} | {statistics.fmean(values):.3f} |")
+        print("\n| curves compared | max abs diff over the steps | mean abs diff | last-10 means |")
+        print("|---|---:|---:|---|")
+        pairs = [("bf16 vs fp32, same seed", c) for c in curves.get("bf16_vs_fp32_same_seed", [])]
+        pairs += [("fp32 vs fp32, two seeds", c) for c in curves["fp32_seed_vs_seed"]]
+        for name, c in pairs:
+            print(f"| {name} | {c['max_abs_diff']:.3f} | {c['mean_abs_diff']:.3f} | "
+                  f"{c['last10_mean'][0]:.3f} / {c['last10_mean'][1]:.3f} |")
     if result["allocators"]:
         first = result["allocators"][0]["allocator"]
         print(f"\n| model | precision | allocator | tokens/s | per CPU-second | vs {first} "
