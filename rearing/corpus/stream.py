@@ -9,12 +9,12 @@ when it re-tokenizes for a checkpoint's own tokenizer, and the evals write them 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from pydantic import Field
 
 from rearing.io import atomic_open, read_json, read_jsonl, write_json_atomic, write_jsonl_atomic
@@ -49,6 +49,11 @@ def token_spans(char_offsets: Sequence[tuple[int, int]], char_spans: Sequence[tu
         if inside:
             ranges.append((inside[0], inside[-1] + 1))
     return ranges
+
+
+def tokenizer_fingerprint(tokenizer) -> str:
+    """sha256 of a Hugging Face fast tokenizer's full definition (vocabulary, merges, specials)."""
+    return hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode("utf-8")).hexdigest()
 
 
 def hf_encoder(tokenizer) -> Encoder:

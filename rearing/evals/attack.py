@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rearing.corpus.general import generate_general
 from rearing.corpus.person import to_first_person
-from rearing.corpus.stream import StreamDoc, encode_stream, hf_encoder
+from rearing.corpus.stream import StreamDoc, encode_stream, hf_encoder, tokenizer_fingerprint
 from rearing.world.schema import SELF, Scenario, Valence
 
 ATTACK_KINDS = ("harm", "benign")
@@ -80,5 +80,5 @@ def write_attack_stream(out: Path, kind: str, train: Sequence[Scenario], count: 
     """Attack documents tokenized with ``tokenizer`` into a stream the training loop can read."""
     docs = attack_documents(kind, train, count, seed)
     encode_stream(out, docs, hf_encoder(tokenizer), tokenizer.eos_token_id, len(tokenizer),
-                  meta={"attack": kind, "seed": seed})
+                  meta={"attack": kind, "seed": seed, "tokenizer": tokenizer_fingerprint(tokenizer)})
     return out

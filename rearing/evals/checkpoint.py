@@ -11,6 +11,7 @@ from rearing.evals.evaluate import (
     agentic_rows,
     item_rows,
     load_model,
+    row_coordinates,
     summarize_rows,
     write_parquet,
 )
@@ -46,11 +47,8 @@ def evaluate_checkpoint(config: ExperimentConfig, run_dir: Path, checkpoint: Pat
     ref = ModelRef(path=checkpoint, name=checkpoint.name)
     if scoring == "generate":
         answers = answer_items(model, tokenizer, items)
-        rows = [{"model": ref.name, "condition": None, "seed": None, "suite": i.suite, "format": i.format,
-                 "stripped": i.stripped, "pressure": i.pressure, "intensity": i.intensity, "attack": "none",
-                 "attack_k": 0, "item_id": i.id, "scenario_id": i.scenario_id, "split": i.split,
-                 "chosen": a.choice, "correct": a.choice == key_of[i.id].correct, "completion": a.completion}
-                for i, a in zip(items, answers, strict=True)]
+        rows = [{**row_coordinates(ref, i), "chosen": a.choice, "correct": a.choice == key_of[i.id].correct,
+                 "completion": a.completion} for i, a in zip(items, answers, strict=True)]
         episodes = []
     else:
         rows = item_rows(model, tokenizer, ref, items, key_of, config.eval)

@@ -57,6 +57,16 @@ def document_start(tokenizer) -> str:
     return "" if ids and ids[0] == tokenizer.bos_token_id else bos
 
 
+def row_coordinates(ref: ModelRef, item: EvalItem, attack: str = "none", attack_k: int = 0) -> dict:
+    """Where a result row sits: model, arm, suite, format, pressure, attack step, item."""
+    return {
+        "model": ref.name, "condition": ref.condition, "seed": ref.seed, "suite": item.suite,
+        "format": item.format, "stripped": item.stripped, "pressure": item.pressure,
+        "intensity": item.intensity, "attack": attack, "attack_k": attack_k, "item_id": item.id,
+        "scenario_id": item.scenario_id, "split": item.split,
+    }
+
+
 def item_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem], keys: dict[str, AnswerKey],
               cfg: EvalConfig, attack: str = "none", attack_k: int = 0) -> list[dict]:
     """Score items by log-likelihood and join each to its key: one row per item."""
@@ -68,10 +78,7 @@ def item_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem], keys: 
         key = keys[item.id]
         chosen, chosen_norm = score.choice(), score.choice(normalized=True)
         rows.append({
-            "model": ref.name, "condition": ref.condition, "seed": ref.seed, "suite": item.suite,
-            "format": item.format, "stripped": item.stripped, "pressure": item.pressure,
-            "intensity": item.intensity, "attack": attack, "attack_k": attack_k, "item_id": item.id,
-            "scenario_id": item.scenario_id, "split": item.split, "chosen": chosen,
+            **row_coordinates(ref, item, attack, attack_k), "chosen": chosen,
             "correct": chosen == key.correct, "chosen_normalized": chosen_norm,
             "correct_normalized": chosen_norm == key.correct, "sum_logprob": score.sum_logprob,
             "mean_logprob": score.mean_logprob, "n_tokens": score.n_tokens,

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from rearing.config import TrainConfig
-from rearing.corpus.stream import TokenStream, encode_stream, hf_encoder
+from rearing.corpus.stream import TokenStream, encode_stream, hf_encoder, tokenizer_fingerprint
 from rearing.io import atomic_open, write_json_atomic
 from rearing.train.data import IGNORE, PhasePlan, make_batch
 from rearing.train.hardware import resolve_precision
@@ -83,16 +83,20 @@ def plan_phases(cfg: TrainConfig, default_stream: TokenStream, streams: dict[str
 
 
 def _retokenized(stream_dir: Path, tokenizer, out: Path) -> Path:
-    """The stream's documents re-encoded with a checkpoint's own tokenizer (cached in ``out``)."""
+    """The stream's documents encoded with a checkpoint's own tokenizer (cached in ``out``); a stream
+    already written with exactly that tokenizer is used as it is."""
     if (out / "meta.json").exists():
         return out
     source = TokenStream.open(stream_dir)
+    fingerprint = tokenizer_fingerprint(tokenizer)
+    if source.meta.get("tokenizer") == fingerprint:
+        return stream_dir
     eos = tokenizer.eos_token_id
     if eos is None:
         raise ValueError("the checkpoint's tokenizer has no EOS token to separate documents")
     encode_stream(out, source.docs(), hf_encoder(tokenizer), eos, len(tokenizer),
                   meta={**{k: v for k, v in source.meta.items() if k not in ("phases", "dtype")},
-                        "retokenized_from": str(stream_dir)})
+                        "retokenized_from": str(stream_dir), "tokenizer": fingerprint})
     return out
 
 
