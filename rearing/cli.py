@@ -10,12 +10,31 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
+from typer.core import TyperGroup
 
 from rearing.config import PRESETS, ExperimentConfig, load_config
 from rearing.io import InputError
+from rearing.layout import RunLayout
 
-app = typer.Typer(help="Run the Rearing Paradigm experiment end to end.", no_args_is_help=True)
+
+class _Commands(TyperGroup):
+    """Every command's bad input ends here: each problem printed as ``file:line: field: reason``
+    (one grep-able line each) and exit code 2, instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(code=2) from exc
+        except FileNotFoundError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(code=2) from exc
+
+
+app = typer.Typer(help="Run the Rearing Paradigm experiment end to end.", no_args_is_help=True, cls=_Commands)
 world_app = typer.Typer(help="The world of moral scenarios: generate, import, validate, split, show.",
                         no_args_is_help=True)
 config_app = typer.Typer(help="Experiment configuration.", no_args_is_help=True)
@@ -28,12 +47,6 @@ eval_app = typer.Typer(help="Evaluate models: every suite for a run's models or 
 app.add_typer(eval_app, name="eval")
 
 console = Console()
-
-
-def fail(error: InputError) -> typer.Exit:
-    """Print every problem unwrapped (one grep-able ``file:line: field: reason`` each); exit 2."""
-    typer.echo(str(error), err=True)
-    return typer.Exit(code=2)
 
 
 def _config(preset: str | None, config_file: Path | None) -> ExperimentConfig:
@@ -49,10 +62,7 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="An exper
 @config_app.command("show")
 def config_show(preset: PresetOpt = None, config_file: ConfigOpt = None) -> None:
     """Print the full configuration (every default filled in) as YAML."""
-    try:
-        config = _config(preset, config_file)
-    except InputError as exc:
-        raise fail(exc) from exc
+    config = _config(preset, config_file)
     sys.stdout.write(config.to_yaml())
 
 
@@ -68,20 +78,17 @@ def run(
     """Run the pipeline's stages in order into RUNS_DIR/NAME, skipping unchanged ones."""
     from rearing.pipeline import run_pipeline, stage_names
 
-    try:
-        config = _config(preset, config_file)
-        if until is not None and until not in stage_names():
-            raise InputError([f"--until: unknown stage '{until}' (stages: {', '.join(stage_names())})"])
-        run_dir = runs_dir / (name or config.name)
-        console.print(f"[bold]run[/] {run_dir}  config {config.config_hash[:12]}")
+    config = _config(preset, config_file)
+    if until is not None and until not in stage_names():
+        raise InputError([f"--until: unknown stage '{until}' (stages: {', '.join(stage_names())})"])
+    run_dir = runs_dir / (name or config.name)
+    console.print(f"[bold]run[/] {run_dir}  config {config.config_hash[:12]}")
 
-        def report(outcome) -> None:
-            style = "green" if outcome.status == "ran" else "dim"
-            console.print(f"  [{style}]{outcome.name:<10} {outcome.status:<7}[/] {outcome.seconds:7.2f}s")
+    def report(outcome) -> None:
+        style = "green" if outcome.status == "ran" else "dim"
+        console.print(f"  [{style}]{outcome.name:<10} {outcome.status:<7}[/] {outcome.seconds:7.2f}s")
 
-        run_pipeline(config, run_dir, until=until, force=force, on_stage=report)
-    except InputError as exc:
-        raise fail(exc) from exc
+    run_pipeline(config, run_dir, until=until, force=force, on_stage=report)
     console.print(f"[bold green]done[/] manifest: {run_dir / 'manifest.json'}")
 
 
@@ -101,10 +108,7 @@ def world_validate(
     """Validate a scenarios JSONL file; print file:line: field: reason for each problem."""
     from rearing.world.store import read_scenarios
 
-    try:
-        scenarios = read_scenarios(file, error_limit=limit)
-    except InputError as exc:
-        raise fail(exc) from exc
+    scenarios = read_scenarios(file, error_limit=limit)
     console.print(f"{file}: {len(scenarios)} scenarios, all valid")
 
 
@@ -132,9 +136,7 @@ def world_generate(
             ladder=load_ladder(ladder),
         )
     except ValueError as exc:
-        raise fail(InputError([f"--domains: {exc}"])) from exc
-    except InputError as exc:
-        raise fail(exc) from exc
+        raise InputError([f"--domains: {exc}"]) from exc
     started = time.perf_counter()
     count = write_scenarios(out, generate_jsonl_lines(generator, n))
     seconds = time.perf_counter() - started
@@ -153,11 +155,8 @@ def world_split(
     from rearing.world.split import split_scenarios, write_split
     from rearing.world.store import read_scenarios
 
-    try:
-        config = _config(preset, config_file)
-        scenarios = read_scenarios(file)
-    except InputError as exc:
-        raise fail(exc) from exc
+    config = _config(preset, config_file)
+    scenarios = read_scenarios(file)
     result = split_scenarios(scenarios, config.world.split, config.seed if seed is None else seed)
     write_split(result, out)
     for warning in result.warnings:
@@ -185,10 +184,7 @@ def world_import(
     from rearing.world.store import write_scenarios
 
     reader = import_moral_stories if fmt is ImportFormat.moral_stories else import_ethics_commonsense
-    try:
-        scenarios = reader(path)
-    except InputError as exc:
-        raise fail(exc) from exc
+    scenarios = reader(path)
     count = write_scenarios(out, scenarios)
     console.print(f"imported {count} scenarios from {path} to {out}")
 
@@ -199,12 +195,9 @@ def world_show(file: Path, scenario_id: str) -> None:
     from rearing.world.show import render_scenario
     from rearing.world.store import find_scenario, read_scenarios
 
-    try:
-        scenario = find_scenario(read_scenarios(file), scenario_id)
-    except InputError as exc:
-        raise fail(exc) from exc
+    scenario = find_scenario(read_scenarios(file), scenario_id)
     if scenario is None:
-        raise fail(InputError([f"{file}: id: no scenario '{scenario_id}'"]))
+        raise InputError([f"{file}: id: no scenario '{scenario_id}'"])
     console.print(render_scenario(scenario))
 
 
@@ -214,10 +207,7 @@ def world_ladder(file: Annotated[str, typer.Argument(help="'default' or a ladder
     from rearing.world.ladder import load_ladder
     from rearing.world.show import render_ladder
 
-    try:
-        ladder = load_ladder(file)
-    except InputError as exc:
-        raise fail(exc) from exc
+    ladder = load_ladder(file)
     console.print(render_ladder(ladder))
 
 
@@ -234,22 +224,19 @@ def corpus_build(
     """Build every condition's corpus in RUN (runs the world stage first if needed)."""
     from rearing.pipeline import run_pipeline
 
-    try:
-        config = _config(preset, config_file) if (preset or config_file) else _run_config(run)
-        run_pipeline(config, run, until="corpus", force=force)
-    except InputError as exc:
-        raise fail(exc) from exc
+    config = _config(preset, config_file) if (preset or config_file) else _run_config(run)
+    run_pipeline(config, run, until="corpus", force=force)
     corpus_stats(run)
 
 
 def _run_config(run: Path) -> ExperimentConfig:
-    from rearing.config import ExperimentConfig as Config
+    """The config a run was made with (its manifest's), so commands on a run never drift from it."""
     from rearing.io import read_json
 
-    manifest = run / "manifest.json"
+    manifest = RunLayout(run).manifest
     if not manifest.is_file():
         raise InputError([f"{manifest}: no such file (pass --preset or --config to start a run)"])
-    return Config.model_validate(read_json(manifest)["config"])
+    return ExperimentConfig.model_validate(read_json(manifest)["config"])
 
 
 @corpus_app.command("stats")
@@ -257,10 +244,12 @@ def corpus_stats(run: Annotated[Path, typer.Argument(help="A run directory.")]) 
     """Per condition: documents, tokens, moral tokens, moral-vocabulary density, 3-grams, lengths."""
     from rich.table import Table
 
-    stats_path = run / "corpus" / "stats.json"
+    from rearing.io import read_json
+
+    stats_path = RunLayout(run).corpus.stats
     if not stats_path.is_file():
-        raise fail(InputError([f"{stats_path}: no such file (build the corpus first)"]))
-    data = json.loads(stats_path.read_text())
+        raise InputError([f"{stats_path}: no such file (build the corpus first)"])
+    data = read_json(stats_path)
     table = Table(title=f"Corpus of {run} (budget {data['budget_tokens']:,} tokens per condition)")
     columns = ["documents", "tokens", "moral_tokens", "moral_token_share", "moral_vocabulary_density",
                "distinct_3grams", "mean_doc_tokens"]
@@ -278,19 +267,25 @@ def corpus_show(run: Annotated[Path, typer.Argument(help="A run directory.")], s
     """One scenario as rendered under every condition."""
     from rich.panel import Panel
 
-    corpus_dir = run / "corpus"
+    from rearing.corpus.stream import TokenStream
+
+    corpus = RunLayout(run).corpus
     found = False
-    for docs_path in sorted(corpus_dir.glob("*/docs.jsonl")):
-        with docs_path.open() as handle:
-            for line in handle:
-                doc = json.loads(line)
-                if doc.get("scenario_id") == scenario_id:
-                    console.print(Panel(doc["text"], title=f"{docs_path.parent.name}  ({doc['id']})",
-                                        title_align="left"))
-                    found = True
-                    break
+    for condition in corpus.conditions():
+        doc = next((d for d in TokenStream.open(corpus.stream(condition)).docs() if d.scenario_id == scenario_id),
+                   None)
+        if doc is not None:
+            console.print(Panel(doc.text, title=f"{condition}  ({doc.id})", title_align="left"))
+            found = True
     if not found:
-        raise fail(InputError([f"{corpus_dir}: scenario_id: no document for '{scenario_id}'"]))
+        raise InputError([f"{corpus.root}: scenario_id: no document for '{scenario_id}'"])
+
+
+class TextRecord(BaseModel):
+    """A line of a JSONL file to transform: any fields, one of them a non-empty ``text``."""
+
+    model_config = ConfigDict(extra="allow")
+    text: str = Field(min_length=1, pattern=r"\S")
 
 
 @corpus_app.command("transform")
@@ -306,49 +301,29 @@ def corpus_transform(
     seed: int = 0,
 ) -> None:
     """Apply the model-raising transforms to any text, document by document."""
-    import random as _random
-
     from rearing.corpus.build import training_names
     from rearing.corpus.transforms import apply_transforms, parse_transforms
-    from rearing.io import write_jsonl_atomic
+    from rearing.io import read_jsonl, write_jsonl_atomic
+    from rearing.text import seeded_rng
 
     try:
         spec = parse_transforms(transform)
     except ValueError as exc:
-        raise fail(InputError([f"--transform: {exc}"])) from exc
+        raise InputError([f"--transform: {exc}"]) from exc
     if backend not in ("template", "llm"):
-        raise fail(InputError([f"--backend: unknown backend '{backend}'"]))
-    records, problems = [], []
-    if not src.is_file():
-        raise fail(InputError([f"{src}: no such file"]))
-    for number, line in enumerate(src.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{src}:{number}: <json>: {exc.msg}")
-            continue
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or not record["text"].strip():
-            problems.append(f"{src}:{number}: text: missing or not a non-empty string")
-            continue
-        records.append(record)
-    if problems:
-        raise fail(InputError(problems[:20], len(problems)))
+        raise InputError([f"--backend: unknown backend '{backend}'"])
+    records = [r.model_dump() for r in read_jsonl(src, TextRecord)]
     names = training_names()
 
     def template(i: int) -> str:
-        return apply_transforms(records[i]["text"], spec, _random.Random(f"{seed}:{i}"), names)
+        return apply_transforms(records[i]["text"], spec, seeded_rng(seed, i), names)
 
     if backend == "template":
         texts = [template(i) for i in range(len(records))]
     else:
         from rearing.corpus.llm_render import transform_with_llm
 
-        try:
-            config = _config(preset, config_file)
-        except InputError as exc:
-            raise fail(exc) from exc
+        config = _config(preset, config_file)
         results = transform_with_llm([r["text"] for r in records], spec, config.corpus.llm, dst.parent, template)
         texts = [r.text for r in results]
     write_jsonl_atomic(dst, [{**r, "text": t, "transforms": spec} for r, t in zip(records, texts, strict=True)])
@@ -369,36 +344,26 @@ def train_command(
     import torch
     from accelerate import Accelerator
 
-    from rearing.io import read_json
-    from rearing.pipeline import MANIFEST, partial_dir, stage_key
-    from rearing.train.loop import SUMMARY, train
-    from rearing.train.stage import TRAIN_STAGE, conditions_to_train, job_dir, make_job
+    from rearing.pipeline import stage_workspace
+    from rearing.train.loop import train
+    from rearing.train.stage import conditions_to_train, is_trained, make_job
 
-    try:
-        config = _run_config(run)
-        if condition not in conditions_to_train(config):
-            raise InputError([(f"--condition: '{condition}' is not trained in this run "
-                              f"(conditions: {', '.join(conditions_to_train(config))})")])
-        manifest = read_json(run / MANIFEST)
-        if "corpus" not in manifest["stages"]:
-            raise InputError([f"{run}: the corpus stage has not run (rearing run --until corpus)"])
-        done = job_dir(run / "train", condition, seed)
-        if (done / SUMMARY).exists():
-            console.print(f"already trained: {done}")
-            return
-        accelerator = Accelerator(cpu=not torch.cuda.is_available())
-        with accelerator.main_process_first():
-            work = partial_dir(run, "train", stage_key(TRAIN_STAGE, config, manifest))
-        job = make_job(config, run, work, condition, seed)
-        summary = train(job, config.train, accelerator=accelerator, progress=not quiet)
-    except (ValueError, FileNotFoundError) as exc:
-        raise fail(InputError([str(exc)])) from exc
-    except InputError as exc:
-        raise fail(exc) from exc
-    if not accelerator.is_main_process:
+    config = _run_config(run)
+    layout = RunLayout(run)
+    if condition not in conditions_to_train(config):
+        raise InputError([(f"--condition: '{condition}' is not trained in this run "
+                           f"(conditions: {', '.join(conditions_to_train(config))})")])
+    if is_trained(make_job(layout, layout.train.root, condition, seed)):
+        console.print(f"already trained: {layout.train.job(condition, seed)}")
         return
-    console.print(f"trained {condition} seed {seed}: loss {summary['final_loss']:.4f} "
-                  f"({summary['steps']} steps, {summary['precision']}) -> {job.out_dir / 'model'}")
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    with accelerator.main_process_first():
+        workspace = stage_workspace(config, run, "train")
+    job = make_job(layout, workspace, condition, seed)
+    summary = train(job, config.train, accelerator=accelerator, progress=not quiet)
+    if accelerator.is_main_process:
+        console.print(f"trained {condition} seed {seed}: loss {summary['final_loss']:.4f} "
+                      f"({summary['steps']} steps, {summary['precision']}) -> {job.out_dir / 'model'}")
 
 
 @eval_app.callback()
@@ -414,26 +379,22 @@ def eval_command(
         return
     from rearing.pipeline import run_pipeline
 
-    try:
-        if run is None:
-            raise InputError(["--run: required (the run whose items and models to evaluate)"])
-        config = _run_config(run)
-        if checkpoint is None:
-            run_pipeline(config, run, until="eval", on_stage=lambda o: console.print(
-                f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
-            console.print(f"results: {run / 'eval' / 'results.parquet'}  summary: {run / 'eval' / 'summary.json'}")
-            return
-        if out is None:
-            raise InputError(["--out: required with --checkpoint"])
-        if scoring not in ("loglik", "generate"):
-            raise InputError([f"--scoring: '{scoring}' is not loglik or generate"])
-        from rearing.evals.checkpoint import evaluate_checkpoint
+    if run is None:
+        raise InputError(["--run: required (the run whose items and models to evaluate)"])
+    config = _run_config(run)
+    if checkpoint is None:
+        run_pipeline(config, run, until="eval", on_stage=lambda o: console.print(
+            f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
+        evaluated = RunLayout(run).eval
+        console.print(f"results: {evaluated.results}  summary: {evaluated.summary}")
+        return
+    if out is None:
+        raise InputError(["--out: required with --checkpoint"])
+    if scoring not in ("loglik", "generate"):
+        raise InputError([f"--scoring: '{scoring}' is not loglik or generate"])
+    from rearing.evals.checkpoint import evaluate_checkpoint
 
-        summary = evaluate_checkpoint(config, run, checkpoint, out, scoring)
-    except (ValueError, FileNotFoundError) as exc:
-        raise fail(InputError([str(exc)])) from exc
-    except InputError as exc:
-        raise fail(exc) from exc
+    summary = evaluate_checkpoint(config, run, checkpoint, out, scoring)
     for suite, result in summary["suites"].items():
         console.print(f"  {suite:<14} accuracy {result['accuracy']:.3f}  (n={result['n']})")
     console.print(f"results: {out / 'results.parquet'}")
@@ -448,13 +409,8 @@ def eval_export_inspect(
     from rearing.evals.checkpoint import run_items
     from rearing.evals.inspect_export import export_inspect
 
-    try:
-        items, keys = run_items(_run_config(run), run)
-        written = export_inspect(items, keys, out)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
-        raise fail(InputError([str(exc)])) from exc
-    except InputError as exc:
-        raise fail(exc) from exc
+    items, keys = run_items(_run_config(run), run)
+    written = export_inspect(items, keys, out)
     console.print(f"wrote {len(written)} files to {out}; run: inspect eval {out / 'tasks.py'}@<suite> --model ...")
 
 

@@ -6,15 +6,21 @@ pre-registered config can never silently fall back to a default.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from rearing.corpus.conditions import ORDERINGS, Condition, all_conditions, reference_problems
+from rearing.datafile import read_yaml, validate_yaml
+from rearing.evals.suites import Suite, all_suites
 from rearing.io import InputError
 
 PRESETS = ("smoke", "small", "paper")
@@ -72,13 +78,14 @@ class LLMConfig(Section):
 
 
 class CorpusConfig(Section):
-    conditions: list[str] = Field(
-        default_factory=lambda: [
-            "flat", "principle_flat", "bmn_shuffled", "bmn_developmental", "posthoc", "raised",
-            "flat_length_matched",
-        ]
+    define: dict[str, Condition] = Field(
+        default_factory=dict,
+        description="Conditions of this run's own, added to (or replacing) the built-in ones by name.",
     )
-    orderings: dict[str, Literal["developmental", "shuffled", "reverse"]] = Field(
+    conditions: list[str] = Field(
+        default_factory=lambda: list(all_conditions()), description="Conditions to build, by name."
+    )
+    orderings: dict[str, str] = Field(
         default_factory=dict,
         description="Override a condition's ordering, e.g. {principle_flat: developmental}.",
     )
@@ -141,10 +148,10 @@ class TrainConfig(Section):
 
 
 class EvalConfig(Section):
-    suites: list[Literal["format", "stripped", "shift_domain", "shift_vocab", "pressure", "agentic", "attack"]] = (
-        Field(default_factory=lambda: ["format", "stripped", "shift_domain", "shift_vocab", "pressure", "agentic",
-                                       "attack"])
+    define: dict[str, Suite] = Field(
+        default_factory=dict, description="Suites of this run's own, added to (or replacing) the built-in ones."
     )
+    suites: list[str] = Field(default_factory=lambda: list(all_suites()), description="Suites to run, by name.")
     max_scenarios: int | None = Field(100, ge=1, description="Scenarios per suite; None: every one.")
     many_shot: list[int] = Field(default_factory=lambda: [1, 2, 4, 8], description="k of many-shot pressure.")
     max_outcomes: int | None = Field(
@@ -153,14 +160,16 @@ class EvalConfig(Section):
     batch_size: int = Field(32, ge=1, description="Prompts per scoring batch.")
     agentic_seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
     agentic_episodes: int = Field(20, ge=1, description="Episodes per agentic seed.")
-    agentic_pressures: list[Literal["none", "authority", "incentive", "peers", "secrecy", "urgency",
-                                    "persuasion"]] = Field(default_factory=lambda: ["none", "incentive", "authority"])
+    agentic_pressures: list[str] = Field(
+        default_factory=lambda: ["none", "incentive", "authority"],
+        description="'none' or pressure kinds (authority, incentive, peers, secrecy, urgency, persuasion).",
+    )
     agentic_intensity: int = Field(2, ge=1, le=3)
-    attack_kinds: list[Literal["harm", "benign"]] = Field(default_factory=lambda: ["harm", "benign"])
+    attack_kinds: list[str] = Field(default_factory=lambda: ["harm", "benign"])
     attack_steps: list[int] = Field(default_factory=lambda: [0, 25, 50, 100],
                                     description="Fine-tuning steps after which the core suites are re-run.")
-    attack_suites: list[Literal["format", "stripped", "shift_domain", "shift_vocab", "pressure"]] = Field(
-        default_factory=lambda: ["format", "stripped"]
+    attack_suites: list[str] = Field(
+        default_factory=lambda: ["format", "stripped"], description="Item suites re-run after each attack step."
     )
     attack_lr: float = Field(1e-3, gt=0.0)
     attack_batch_size: int = Field(8, ge=1)
@@ -206,6 +215,61 @@ class ExperimentConfig(Section):
     def config_hash(self) -> str:
         return canonical_hash(self.model_dump(mode="json"))
 
+    @model_validator(mode="after")
+    def _names_are_known(self) -> ExperimentConfig:
+        """Every condition, suite, ordering, pressure and preset named anywhere must exist, so a
+        typo fails at load with its key path, never halfway through a run."""
+        problems = list(self._name_problems())
+        if problems:
+            raise ValidationError.from_exception_data("ExperimentConfig", [
+                InitErrorDetails(type=PydanticCustomError("unknown_name", "{message}", {"message": message}),
+                                 loc=loc, input=None)
+                for loc, message in problems
+            ])
+        return self
+
+    def _name_problems(self) -> Iterator[tuple[tuple, str]]:
+        from rearing.evals.attack import ATTACK_KINDS
+        from rearing.train.models import PRESETS as MODEL_PRESETS
+        from rearing.world.schema import Pressure
+
+        conditions = all_conditions(self.corpus.define)
+        for problem in reference_problems(self.corpus.define, {**conditions}):
+            name, _, message = problem.partition(": ")
+            if name in self.corpus.define:
+                yield ("corpus", "define", name), message
+        yield from unknown_names(("corpus", "conditions"), self.corpus.conditions, conditions, "condition")
+        for name, ordering in self.corpus.orderings.items():
+            if name not in self.corpus.conditions:
+                yield ("corpus", "orderings", name), f"'{name}' is not in corpus.conditions"
+            yield from unknown_names(("corpus", "orderings", name), [ordering], ORDERINGS, "ordering", index=False)
+        if self.train.init_from is None:
+            yield from unknown_names(("train", "model"), [self.train.model], MODEL_PRESETS, "model preset", index=False)
+        for i, name in enumerate(self.train.conditions or []):
+            if name not in self.corpus.conditions:
+                yield ("train", "conditions", i), f"'{name}' is not built: it is not in corpus.conditions"
+        suites = all_suites(self.eval.define)
+        yield from unknown_names(("eval", "suites"), self.eval.suites, suites, "suite")
+        item_suites = [n for n, s in suites.items() if s.kind == "items"]
+        yield from unknown_names(("eval", "attack_suites"), self.eval.attack_suites, item_suites, "item suite")
+        yield from unknown_names(("eval", "agentic_pressures"), self.eval.agentic_pressures,
+                                 ["none", *(p.value for p in Pressure)], "pressure")
+        yield from unknown_names(("eval", "attack_kinds"), self.eval.attack_kinds, ATTACK_KINDS, "attack kind")
+        yield from unknown_names(("analysis", "primary_contrast"), self.analysis.primary_contrast, conditions,
+                                 "condition")
+
+
+def unknown_names(loc: tuple, given: Iterable[str], known: Iterable[str], noun: str,
+                  index: bool = True) -> Iterator[tuple[tuple, str]]:
+    """One problem per name not in ``known``, with the closest known name as a suggestion."""
+    known = list(known)
+    for i, name in enumerate(given):
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(known)})"
+        yield (*loc, i) if index else loc, f"unknown {noun} '{name}'{hint}"
+
 
 def canonical_hash(data: Any) -> str:
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -226,31 +290,15 @@ def load_config(path: str | Path | None = None, preset: str | None = None) -> Ex
 
 
 def _load_file(path: Path) -> ExperimentConfig:
-    if not path.is_file():
-        raise InputError([f"{path}: no such file"])
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise InputError([f"{path}{line}: <yaml>: {exc}"]) from exc
+    data, text = read_yaml(path)
+    data = data or {}
     if not isinstance(data, dict):
         raise InputError([f"{path}:1: <config>: expected a mapping of sections"])
     base = data.pop("preset", None)
     if base is not None:
         base_data = yaml.safe_load(preset_path(str(base)).read_text(encoding="utf-8"))
         data = _deep_merge(base_data, data)
-    try:
-        return ExperimentConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for item in exc.errors():
-            loc = [str(part) for part in item["loc"]]
-            line = yaml_line(text, loc)
-            where = f"{path}:{line}" if line else str(path)
-            problems.append(f"{where}: {'.'.join(loc) or '<config>'}: {item['msg']}")
-        raise InputError(problems) from exc
+    return validate_yaml(path, text, data, ExperimentConfig)
 
 
 def _deep_merge(base: dict, override: dict) -> dict:
@@ -261,26 +309,3 @@ def _deep_merge(base: dict, override: dict) -> dict:
         else:
             merged[key] = value
     return merged
-
-
-def yaml_line(text: str, loc: list[str]) -> int | None:
-    """1-based line of the deepest existing key along ``loc`` in a YAML document."""
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-            key = next((k for k, v in node.value if getattr(k, "value", None) == part), None)
-            if match is None:
-                return line
-            line = key.start_mark.line + 1
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
-            node = node.value[int(part)]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line

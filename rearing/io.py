@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -80,13 +80,22 @@ def to_json_line(record: BaseModel | dict | str) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
+def field_path(loc: Sequence[str | int]) -> str:
+    """A pydantic error location as the key path a person reads: ``options[0].valence``."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return path
+
+
+def error_message(item: dict) -> str:
+    """A pydantic error's message without pydantic's "Value error, " prefix on our own checks."""
+    return item["msg"].removeprefix("Value error, ")
+
+
 def format_validation_error(where: str, error: ValidationError) -> list[str]:
     """One ``where: field.path: reason`` line per pydantic error."""
-    lines = []
-    for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "<record>"
-        lines.append(f"{where}: {field}: {item['msg']}")
-    return lines
+    return [f"{where}: {field_path(item['loc']) or '<record>'}: {error_message(item)}" for item in error.errors()]
 
 
 def read_jsonl(

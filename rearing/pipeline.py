@@ -22,22 +22,10 @@ from pathlib import Path
 
 from rearing import __version__
 from rearing.config import ExperimentConfig, canonical_hash
-from rearing.io import read_json, sha256_file, write_json_atomic
+from rearing.io import InputError, read_json, sha256_file, write_json_atomic
+from rearing.layout import RunLayout, StageSpec
 
-MANIFEST = "manifest.json"
 TRACKED_PACKAGES = ("pydantic", "numpy", "scikit-learn", "torch", "transformers", "tokenizers", "safetensors")
-
-StageFn = Callable[[ExperimentConfig, Path, Path], None]
-"""A stage body: ``(config, run_dir, out_dir)``; reads upstream outputs from ``run_dir``."""
-
-
-@dataclass(frozen=True)
-class StageSpec:
-    name: str
-    sections: tuple[str, ...]
-    upstream: tuple[str, ...]
-    run: StageFn
-    external_inputs: Callable[[ExperimentConfig], list[Path]] = lambda config: []
 
 
 @dataclass
@@ -125,16 +113,36 @@ def stage_key(stage: StageSpec, config: ExperimentConfig, manifest: dict) -> str
     )
 
 
-def partial_dir(run_dir: Path, name: str, key: str, fresh: bool = False) -> Path:
+def partial_dir(run: RunLayout, name: str, key: str, fresh: bool = False) -> Path:
     """The directory a stage builds in. Work left by a killed build with the same key is kept, so
     long stages (training) resume; anything built under another key is discarded."""
-    partial = run_dir / f".{name}.partial"
+    partial = run.partial_dir(name)
     marker = partial / PARTIAL_KEY
     if fresh or not marker.is_file() or marker.read_text() != key:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         marker.write_text(key)
     return partial
+
+
+def _read_manifest(run: RunLayout) -> dict:
+    return read_json(run.manifest) if run.manifest.is_file() else {"created": _now(), "stages": {}}
+
+
+def stage_workspace(config: ExperimentConfig, run_dir: str | Path, name: str) -> Path:
+    """Where stage ``name`` keeps its work in progress for this config, so work done outside
+    ``run_pipeline`` (one model trained by ``rearing train``) counts when the stage next runs.
+    Every upstream stage must have finished."""
+    run = RunLayout(Path(run_dir))
+    stage = next((s for s in stage_registry() if s.name == name), None)
+    if stage is None:
+        raise ValueError(f"unknown stage '{name}' (stages: {', '.join(stage_names())})")
+    manifest = _read_manifest(run)
+    missing = [u for u in stage.upstream if u not in manifest["stages"]]
+    if missing:
+        raise InputError([f"{run.root}: the {', '.join(missing)} stage has not run "
+                          f"(rearing run --until {missing[-1]})"])
+    return partial_dir(run, name, stage_key(stage, config, manifest))
 
 
 def run_pipeline(
@@ -144,14 +152,13 @@ def run_pipeline(
     force: bool = False,
     on_stage: Callable[[StageOutcome], None] | None = None,
 ) -> list[StageOutcome]:
-    run_dir = Path(run_dir)
+    run = RunLayout(Path(run_dir))
     stages = stage_registry()
     names = [s.name for s in stages]
     if until is not None and until not in names:
         raise ValueError(f"unknown stage '{until}' (stages: {', '.join(names)})")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    manifest_path = run_dir / MANIFEST
-    manifest = read_json(manifest_path) if manifest_path.is_file() else {"created": _now(), "stages": {}}
+    run.root.mkdir(parents=True, exist_ok=True)
+    manifest = _read_manifest(run)
     manifest.update(
         {
             "name": config.name,
@@ -165,14 +172,14 @@ def run_pipeline(
     outcomes = []
     for stage in stages:
         key = stage_key(stage, config, manifest)
-        stage_dir = run_dir / stage.name
+        stage_dir = run.stage_dir(stage.name)
         record = manifest["stages"].get(stage.name)
         started = time.perf_counter()
         if not force and _still_valid(record, key, stage_dir):
             outcome = StageOutcome(stage.name, "cached", 0.0)
         else:
-            partial = partial_dir(run_dir, stage.name, key, fresh=force)
-            stage.run(config, run_dir, partial)
+            partial = partial_dir(run, stage.name, key, fresh=force)
+            stage.run(config, run, partial)
             (partial / PARTIAL_KEY).unlink()
             shutil.rmtree(stage_dir, ignore_errors=True)
             os.replace(partial, stage_dir)
@@ -184,12 +191,12 @@ def run_pipeline(
                 "outputs": _output_hashes(stage_dir),
             }
             manifest["updated"] = _now()
-            write_json_atomic(manifest_path, manifest)
+            write_json_atomic(run.manifest, manifest)
             outcome = StageOutcome(stage.name, "ran", seconds)
         outcomes.append(outcome)
         if on_stage:
             on_stage(outcome)
         if stage.name == until:
             break
-    write_json_atomic(manifest_path, manifest)
+    write_json_atomic(run.manifest, manifest)
     return outcomes

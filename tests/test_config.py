@@ -70,3 +70,62 @@ def test_missing_config_file(tmp_path):
 def test_yaml_dump_is_complete():
     dumped = yaml.safe_load(load_config(preset="smoke").to_yaml())
     assert set(dumped) >= {"world", "corpus", "train", "eval", "probe", "analysis", "seed"}
+
+
+def test_mistyped_names_are_refused_at_load_with_line_and_key_path(tmp_path):
+    path = tmp_path / "typos.yaml"
+    path.write_text(
+        "preset: smoke\n"
+        "corpus:\n"
+        "  conditions: [flat, bmn_develop]\n"
+        "  orderings: {flat: developmentl}\n"
+        "train:\n"
+        "  model: nanoo\n"
+        "  conditions: [flat, posthoc]\n"
+        "eval:\n"
+        "  suites: [format, strippd]\n"
+        "  attack_suites: [agentic]\n"
+        "  agentic_pressures: [none, bribery]\n"
+    )
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    problems = info.value.problems
+    assert (f"{path}:3: corpus.conditions[1]: unknown condition 'bmn_develop' "
+            "(did you mean 'bmn_developmental'?)") in problems
+    assert (f"{path}:4: corpus.orderings.flat: unknown ordering 'developmentl' "
+            "(did you mean 'developmental'?)") in problems
+    assert f"{path}:6: train.model: unknown model preset 'nanoo' (did you mean 'nano'?)" in problems
+    assert f"{path}:7: train.conditions[1]: 'posthoc' is not built: it is not in corpus.conditions" in problems
+    assert f"{path}:9: eval.suites[1]: unknown suite 'strippd' (did you mean 'stripped'?)" in problems
+    assert any(p.startswith(f"{path}:10: eval.attack_suites[0]: unknown item suite 'agentic'") for p in problems)
+    assert any(p.startswith(f"{path}:11: eval.agentic_pressures[1]: unknown pressure 'bribery'") for p in problems)
+
+
+def test_a_config_may_define_its_own_condition_and_suite(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "preset: smoke\n"
+        "corpus:\n"
+        "  define:\n"
+        "    principle_developmental:\n"
+        "      renderer: principle_flat\n"
+        "      ordering: developmental\n"
+        "      familiar_formats: [judgment]\n"
+        "  conditions: [principle_flat, principle_developmental]\n"
+        "eval:\n"
+        "  define:\n"
+        "    stripped_shift:\n"
+        "      kind: items\n"
+        "      split: shift_domain\n"
+        "      view: stripped\n"
+        "  suites: [format, stripped_shift]\n"
+    )
+    config = load_config(path)
+    assert config.corpus.define["principle_developmental"].ordering == "developmental"
+    assert config.eval.define["stripped_shift"].split == "shift_domain"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(path.read_text().replace("split: shift_domain", "split: shift_domian")
+                   .replace("renderer: principle_flat", "renderer: principle_flatt"))
+    with pytest.raises(InputError) as info:
+        load_config(bad)
+    assert any(p.startswith(f"{bad}:13: eval.define.stripped_shift.split: Input should be") for p in info.value.problems)

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from rearing.config import load_config
-from rearing.pipeline import MANIFEST, run_pipeline
+from rearing.layout import RunLayout
+from rearing.pipeline import run_pipeline
 from rearing.world.store import read_scenarios
 
 
@@ -18,9 +19,9 @@ def test_run_writes_world_and_manifest_then_caches(config, tmp_path):
     run_dir = tmp_path / "runs" / "tiny"
     first = run_pipeline(config, run_dir, until="world")
     assert [(o.name, o.status) for o in first] == [("world", "ran")]
-    assert len(read_scenarios(run_dir / "world" / "scenarios.jsonl")) == 300
-    assert (run_dir / "world" / "splits" / "train.jsonl").is_file()
-    manifest = json.loads((run_dir / MANIFEST).read_text())
+    assert len(read_scenarios(RunLayout(run_dir).world.scenarios)) == 300
+    assert RunLayout(run_dir).world.split("train").is_file()
+    manifest = json.loads(RunLayout(run_dir).manifest.read_text())
     assert manifest["config_hash"] == config.config_hash and manifest["seed"] == 0
     assert manifest["versions"]["rearing"] and "git" in manifest
     record = manifest["stages"]["world"]
@@ -30,17 +31,17 @@ def test_run_writes_world_and_manifest_then_caches(config, tmp_path):
     assert [o.status for o in second] == ["cached"]
     forced = run_pipeline(config, run_dir, force=True, until="world")
     assert [o.status for o in forced] == ["ran"]
-    assert json.loads((run_dir / MANIFEST).read_text())["stages"]["world"]["outputs"] == record["outputs"]
+    assert json.loads(RunLayout(run_dir).manifest.read_text())["stages"]["world"]["outputs"] == record["outputs"]
 
 
 def test_changed_config_or_tampered_output_reruns(config, tmp_path):
     run_dir = tmp_path / "run"
     run_pipeline(config, run_dir, until="world")
-    (run_dir / "world" / "scenarios.jsonl").write_text("tampered\n")
+    (RunLayout(run_dir).world.scenarios).write_text("tampered\n")
     assert [o.status for o in run_pipeline(config, run_dir, until="world")] == ["ran"]
     changed = config.model_copy(update={"world": config.world.model_copy(update={"n_scenarios": 120})})
     assert [o.status for o in run_pipeline(changed, run_dir, until="world")] == ["ran"]
-    assert len(read_scenarios(run_dir / "world" / "scenarios.jsonl")) == 120
+    assert len(read_scenarios(RunLayout(run_dir).world.scenarios)) == 120
     other_section = config.model_copy(update={"train": config.train.model_copy(update={"steps": 7})})
     run_pipeline(config, run_dir, until="world")
     assert [o.status for o in run_pipeline(other_section, run_dir, until="world")] == ["cached"]
@@ -49,7 +50,7 @@ def test_changed_config_or_tampered_output_reruns(config, tmp_path):
 def test_failed_stage_leaves_previous_output_intact(config, tmp_path, monkeypatch):
     run_dir = tmp_path / "run"
     run_pipeline(config, run_dir, until="world")
-    before = (run_dir / "world" / "scenarios.jsonl").read_bytes()
+    before = (RunLayout(run_dir).world.scenarios).read_bytes()
     import rearing.world.stage as stage
 
     def boom(*args, **kwargs):
@@ -58,7 +59,7 @@ def test_failed_stage_leaves_previous_output_intact(config, tmp_path, monkeypatc
     monkeypatch.setattr(stage, "split_scenarios", boom)
     with pytest.raises(RuntimeError):
         run_pipeline(config, run_dir, force=True, until="world")
-    assert (run_dir / "world" / "scenarios.jsonl").read_bytes() == before
+    assert (RunLayout(run_dir).world.scenarios).read_bytes() == before
 
 
 def test_world_from_an_imported_file(tmp_path):
@@ -74,7 +75,7 @@ def test_world_from_an_imported_file(tmp_path):
     path.write_text(f"preset: smoke\nworld:\n  source: {source}\n")
     run_dir = tmp_path / "run"
     run_pipeline(load_config(path), run_dir, until="world")
-    report = json.loads((run_dir / "world" / "splits" / "split_report.json").read_text())
+    report = json.loads((RunLayout(run_dir).world.splits_dir / "split_report.json").read_text())
     assert any("vocabulary-shift set is empty" in w for w in report["warnings"])
 
 

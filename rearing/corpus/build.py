@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -24,41 +25,19 @@ from typing import Literal
 import yaml
 
 from rearing.config import ExperimentConfig
+from rearing.corpus.conditions import Condition, Ordering, all_conditions, renderer_function
 from rearing.corpus.general import general_doc, generate_general
 from rearing.corpus.lexicon import Lexicon, load_lexicon
-from rearing.corpus.render import RENDERERS, render_flat
 from rearing.corpus.stream import StreamDoc, token_spans, write_token_stream
 from rearing.corpus.transforms import apply_transforms, sentences
 from rearing.io import write_json_atomic
+from rearing.layout import CorpusLayout
+from rearing.text import seeded_rng
 from rearing.world.generate import default_vocab_path, partition
 from rearing.world.schema import Scenario
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
-Ordering = Literal["developmental", "shuffled", "reverse"]
-RAISING_TRANSFORMS = ("first_person", "lived", "social")
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How a condition turns scenarios into a training stream."""
-
-    renderer: str
-    ordering: Ordering
-    layout: Literal["interleaved", "phased"] = "interleaved"
-    transform_general: tuple[str, ...] = ()
-    length_match: str | None = None  # render extra paraphrases until as long as this renderer
-
-
-CONDITIONS: dict[str, Recipe] = {
-    "flat": Recipe("flat", "shuffled"),
-    "principle_flat": Recipe("principle_flat", "shuffled"),
-    "bmn_shuffled": Recipe("bmn", "shuffled"),
-    "bmn_developmental": Recipe("bmn", "developmental"),
-    "posthoc": Recipe("principle_flat", "shuffled", layout="phased"),
-    "raised": Recipe("bmn", "developmental", transform_general=RAISING_TRANSFORMS),
-    "flat_length_matched": Recipe("flat", "shuffled", length_match="bmn"),
-}
 
 
 class CorpusDoc(StreamDoc):
@@ -68,14 +47,16 @@ class CorpusDoc(StreamDoc):
 @dataclass
 class ConditionCorpus:
     name: str
-    recipe: Recipe
+    condition: Condition
     ordering: Ordering
     moral: list[CorpusDoc]
     docs: list[CorpusDoc] = field(default_factory=list)
 
 
-def doc_rng(seed: int, *parts: object) -> random.Random:
-    return random.Random(":".join(str(p) for p in (seed, *parts)))
+def run_conditions(config: ExperimentConfig) -> dict[str, Condition]:
+    """The conditions a run builds, by name, in its configured order."""
+    known = all_conditions(config.corpus.define)
+    return {name: known[name] for name in config.corpus.conditions}
 
 
 def order_moral(docs: list[CorpusDoc], ordering: Ordering, rng: random.Random) -> list[CorpusDoc]:
@@ -91,16 +72,21 @@ def order_moral(docs: list[CorpusDoc], ordering: Ordering, rng: random.Random) -
     return shuffled
 
 
-def render_moral(name: str, recipe: Recipe, scenarios: list[Scenario], repeats: int, seed: int) -> list[CorpusDoc]:
-    render = RENDERERS[recipe.renderer]
+def render_moral(name: str, condition: Condition, scenarios: list[Scenario], repeats: int, seed: int,
+                 known: Mapping[str, Condition]) -> list[CorpusDoc]:
+    """Each scenario ``repeats`` times as ``condition`` renders it; a length-matched condition adds
+    paraphrases (its own renderer, fresh draws) until each document is as long as the other
+    condition's document for the same scenario and repeat."""
+    render = renderer_function(condition)
+    target_name = condition.length_matched_to
+    target_render = renderer_function(known[target_name]) if target_name else None
     docs = []
     for scenario in scenarios:
         for rep in range(repeats):
-            rng = doc_rng(seed, name, scenario.id, rep)
-            text = render(scenario, rng)
-            if recipe.length_match:
-                target = len(RENDERERS[recipe.length_match](scenario, doc_rng(seed, "bmn_shuffled", scenario.id, rep)).split())
-                text = _extend_to(text, target, lambda k: render_flat(scenario, doc_rng(seed, name, scenario.id, rep, k)))
+            text = render(scenario, seeded_rng(seed, name, scenario.id, rep))
+            if target_render is not None:
+                target = len(target_render(scenario, seeded_rng(seed, target_name, scenario.id, rep)).split())
+                text = _extend_to(text, target, lambda k, s=scenario, r=rep: render(s, seeded_rng(seed, name, s.id, r, k)))
             docs.append(CorpusDoc(
                 id=f"{name}:{scenario.id}:{rep}", kind="moral", scenario_id=scenario.id,
                 stage=scenario.stage, difficulty=scenario.difficulty.score if scenario.difficulty else None,
@@ -164,21 +150,18 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path)
     """Build every configured condition into ``out_dir``; returns the stats table."""
     corpus = config.corpus
     seed = config.seed
-    unknown = [c for c in corpus.conditions if c not in CONDITIONS]
-    if unknown:
-        raise ValueError(f"unknown conditions {unknown}; known: {', '.join(CONDITIONS)}")
+    known = all_conditions(corpus.define)
     names = training_names()
     conditions = []
-    for name in corpus.conditions:
-        recipe = CONDITIONS[name]
-        ordering = corpus.orderings.get(name, recipe.ordering)
-        moral = render_moral(name, recipe, train, corpus.repeats, seed)
+    for name, condition in run_conditions(config).items():
+        ordering = corpus.orderings.get(name, condition.ordering)
+        moral = render_moral(name, condition, train, corpus.repeats, seed, known)
         if corpus.backend == "llm":
             from rearing.corpus.llm_render import rerender_with_llm
 
-            moral = rerender_with_llm(moral, train, name, recipe, config, out_dir)
-        moral = order_moral(moral, ordering, doc_rng(seed, name, "order"))
-        conditions.append(ConditionCorpus(name, recipe, ordering, moral))
+            moral = rerender_with_llm(moral, train, name, condition, config, out_dir)
+        moral = order_moral(moral, ordering, seeded_rng(seed, name, "order"))
+        conditions.append(ConditionCorpus(name, condition, ordering, moral))
 
     lexicon = load_lexicon()
     moral_words = {c.name: sum(len(d.text.split()) for d in c.moral) for c in conditions}
@@ -191,18 +174,18 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path)
              for g in (general_doc(seed, i) for i in range(corpus.general_docs, corpus.general_docs + extra))]
     transformed = {}
     for c in conditions:
-        if c.recipe.transform_general and c.recipe.transform_general not in transformed:
-            transformed[c.recipe.transform_general] = [
-                d.model_copy(update={"text": apply_transforms(d.text, c.recipe.transform_general,
-                                                              doc_rng(seed, "raise", d.id), names)})
+        key = tuple(c.condition.transform_general)
+        if key and key not in transformed:
+            transformed[key] = [
+                d.model_copy(update={"text": apply_transforms(d.text, key, seeded_rng(seed, "raise", d.id), names)})
                 for d in pool
             ]
 
     texts = [d.text for c in conditions for d in c.moral] + [d.text for d in pool]
     texts += [d.text for docs in transformed.values() for d in docs]
     tokenizer = train_tokenizer(texts, corpus.vocab_size)
-    tokenizer_dir = out_dir / "tokenizer"
-    save_hf_tokenizer(tokenizer, tokenizer_dir)
+    out = CorpusLayout(out_dir)
+    save_hf_tokenizer(tokenizer, out.tokenizer)
     eos_id = tokenizer.token_to_id(EOS)
 
     private_of: dict[str, list[tuple[int, int]]] = {}
@@ -224,7 +207,7 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path)
 
     stats = {}
     for c in conditions:
-        key = c.recipe.transform_general
+        key = tuple(c.condition.transform_general)
         general_docs = transformed.get(key, pool) if key else pool
         general_ids = encoded_pool[key]
         total = moral_tokens[c.name]
@@ -242,15 +225,15 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path)
             )
         ids_of = {d.id: ids for d, ids in zip(c.moral, encoded_moral[c.name], strict=True)}
         ids_of.update({d.id: ids for d, ids in zip(chosen, chosen_ids, strict=True)})
-        if c.recipe.layout == "phased":
+        if c.condition.layout == "phased":
             general_phase = [d.model_copy(update={"phase": "general"}) for d in chosen]
             moral_phase = [d.model_copy(update={"phase": "moral"}) for d in c.moral]
             c.docs = general_phase + moral_phase
         else:
             c.docs = interleave(c.moral, chosen)
-        stats[c.name] = write_condition(c, ids_of, out_dir / c.name, lexicon, len(tokenizer.get_vocab()),
+        stats[c.name] = write_condition(c, ids_of, out.stream(c.name), lexicon, len(tokenizer.get_vocab()),
                                         private_of)
-    write_json_atomic(out_dir / "stats.json", {"budget_tokens": budget, "conditions": stats})
+    write_json_atomic(out.stats, {"budget_tokens": budget, "conditions": stats})
     return stats
 
 
@@ -273,10 +256,10 @@ def write_condition(c: ConditionCorpus, ids_of: dict[str, list[int]], out: Path,
     stats["moral_token_share"] = round(stats["moral_tokens"] / max(stats["tokens"], 1), 4)
     write_token_stream(out, c.docs, [ids_of[d.id] for d in c.docs], vocab_size, private_of, meta={
         "condition": c.name,
-        "renderer": c.recipe.renderer,
+        "renderer": c.condition.renderer,
         "ordering": c.ordering,
-        "layout": c.recipe.layout,
-        "transform_general": list(c.recipe.transform_general),
+        "layout": c.condition.layout,
+        "transform_general": list(c.condition.transform_general),
         "eos_token": EOS,
         "order_fingerprint": fingerprint,
         "scenario_counts": dict(sorted(Counter(d.scenario_id for d in moral).items())),

@@ -8,34 +8,37 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
-from rearing.config import ExperimentConfig, LLMConfig
-from rearing.corpus.llm import LLMBackend, RenderRequest
-from rearing.io import write_json_atomic
-from rearing.world.schema import Scenario
+from pydantic import Field, field_validator
 
-SYSTEM = (
-    "You rewrite training documents for a study of how the structure of moral training text affects "
-    "language models. Keep every fact, action and consequence you are given. Answer only with the "
-    "document inside <text>...</text>."
-)
-STYLE = {
-    "flat": "Write third-person declarative statements of the facts and of every option's "
-            "consequences. No principles, no story, no first person, no moral judgement.",
-    "principle_flat": "Write third-person declarative statements of the facts and every option's "
-                      "consequences, then state the principle and explicit moral rules, and say which "
-                      "option is right and which is wrong and why.",
-    "bmn": "Write a first-person narrative: I meet the situation, reach a choice point, then live out "
-           "each option in turn: what I did, what happened next to each person and to me, later and "
-           "social consequences, how others responded; end with a reflection. Never state the "
-           "principle as a rule: let the consequences carry it.",
-}
-TRANSFORM_STYLE = {
-    "first_person": "Rewrite the text in the first person, as told by its main character.",
-    "lived": "Rewrite the information as lived experience: something I met, tried and learned from.",
-    "social": "Rewrite the information so it arises in a conversation between me and other people.",
-}
+from rearing.config import ExperimentConfig, LLMConfig
+from rearing.corpus.conditions import Condition, llm_style
+from rearing.corpus.llm import LLMBackend, RenderRequest
+from rearing.datafile import load_yaml, package_data
+from rearing.io import write_json_atomic
+from rearing.layout import CorpusLayout
+from rearing.world.schema import Record, Scenario
+
+
+class LLMPrompts(Record):
+    system: str = Field(min_length=1)
+    transforms: dict[str, str]
+
+    @field_validator("transforms")
+    @classmethod
+    def _every_transform(cls, value: dict[str, str]) -> dict[str, str]:
+        from rearing.corpus.transforms import TRANSFORMS
+
+        if set(value) != set(TRANSFORMS):
+            raise ValueError(f"need an instruction for exactly the transforms {sorted(TRANSFORMS)}")
+        return value
+
+
+@lru_cache(maxsize=1)
+def llm_prompts() -> LLMPrompts:
+    return load_yaml(package_data("rearing.corpus", "data/llm_prompts.yaml"), LLMPrompts)
 
 
 def required_phrases(scenario: Scenario) -> tuple[str, ...]:
@@ -50,7 +53,7 @@ def backend_for(config: LLMConfig, run_dir: Path) -> LLMBackend:
                       api_key=os.environ.get(config.api_key_env))
 
 
-def rerender_with_llm(docs, scenarios: list[Scenario], condition: str, recipe, config: ExperimentConfig,
+def rerender_with_llm(docs, scenarios: list[Scenario], name: str, condition: Condition, config: ExperimentConfig,
                       out_dir: Path):
     """Re-render moral documents with the LLM; each failure falls back to its template text."""
     by_id = {s.id: s for s in scenarios}
@@ -58,15 +61,15 @@ def rerender_with_llm(docs, scenarios: list[Scenario], condition: str, recipe, c
     for doc in docs:
         scenario = by_id[doc.scenario_id]
         prompt = (
-            f"{STYLE[recipe.renderer]}\n\nScenario (JSON):\n{scenario.model_dump_json(exclude={'provenance'})}"
+            f"{llm_style(condition)}\n\nScenario (JSON):\n{scenario.model_dump_json(exclude={'provenance'})}"
             f"\n\nA plain version to improve on:\n{doc.text}"
         )
-        requests.append(RenderRequest(key=doc.id, system=SYSTEM, prompt=prompt,
+        requests.append(RenderRequest(key=doc.id, system=llm_prompts().system, prompt=prompt,
                                       required=required_phrases(scenario),
                                       fallback=lambda text=doc.text: text))
     backend = backend_for(config.corpus.llm, out_dir.parent)
     results = backend.render(requests)
-    write_json_atomic(out_dir / f"llm_render_{condition}.json", {
+    write_json_atomic(CorpusLayout(out_dir).llm_report(name), {
         "model": config.corpus.llm.model,
         "stats": backend.stats,
         "sources": dict(Counter(r.source for r in results)),
@@ -78,9 +81,9 @@ def rerender_with_llm(docs, scenarios: list[Scenario], condition: str, recipe, c
 def transform_with_llm(texts: list[str], transforms: list[str], config: LLMConfig, cache_root: Path,
                        fallback) -> list:
     """Apply transforms to arbitrary texts; ``fallback(i)`` gives the template version of text i."""
-    instruction = " Then ".join(TRANSFORM_STYLE[t] for t in transforms)
+    instruction = " Then ".join(llm_prompts().transforms[t] for t in transforms)
     requests = [
-        RenderRequest(key=str(i), system=SYSTEM, prompt=f"{instruction}\n\nText:\n{text}", required=(),
+        RenderRequest(key=str(i), system=llm_prompts().system, prompt=f"{instruction}\n\nText:\n{text}", required=(),
                       fallback=lambda i=i: fallback(i))
         for i, text in enumerate(texts)
     ]

@@ -30,12 +30,12 @@ import torch.nn.functional as F
 from rearing.config import TrainConfig
 from rearing.corpus.stream import TokenStream, encode_stream, hf_encoder, tokenizer_fingerprint
 from rearing.io import atomic_open, write_json_atomic
+from rearing.layout import TRAIN_SUMMARY
 from rearing.train.data import IGNORE, PhasePlan, make_batch
 from rearing.train.hardware import resolve_precision
 from rearing.train.models import count_parameters, load_checkpoint, new_model
 
 CHECKPOINT = "checkpoint"
-SUMMARY = "train_summary.json"
 
 
 @dataclass
@@ -354,7 +354,7 @@ def _write_final(out_dir: Path, model, tokenizer, consumed: list[int], summary: 
     _save_model(out_dir / "model", model, tokenizer)
     with atomic_open(out_dir / "consumed.npy", "wb") as handle:
         np.save(handle, np.asarray(consumed, dtype=np.int64), allow_pickle=False)
-    write_json_atomic(out_dir / SUMMARY, summary)
+    write_json_atomic(out_dir / TRAIN_SUMMARY, summary)
     shutil.rmtree(out_dir / CHECKPOINT, ignore_errors=True)
 
 

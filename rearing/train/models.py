@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+from rearing.io import InputError
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ def llama_config(preset: str, vocab_size: int, context_length: int, dropout: flo
 def new_model(preset: str, vocab_size: int, context_length: int, seed: int, dropout: float = 0.0,
               eos_token_id: int | None = None, pad_token_id: int | None = None):
     """A freshly initialised model; the seed alone decides its weights."""
+    import torch
     from transformers import AutoModelForCausalLM
 
     config = llama_config(preset, vocab_size, context_length, dropout, eos_token_id, pad_token_id)
@@ -59,15 +60,16 @@ def new_model(preset: str, vocab_size: int, context_length: int, seed: int, drop
 
 def load_checkpoint(path: str | Path):
     """A local Hugging Face checkpoint, safetensors weights only (never unpickled)."""
+    import torch
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     path = Path(path)
     if not (path / "config.json").exists():
-        raise FileNotFoundError(f"{path}: not a Hugging Face checkpoint (no config.json)")
+        raise InputError([f"{path}: not a Hugging Face checkpoint (no config.json)"])
     if not any(path.glob("*.safetensors")):
-        raise ValueError(f"{path}: no safetensors weights; only safetensors checkpoints are loaded")
+        raise InputError([f"{path}: no safetensors weights; only safetensors checkpoints are loaded"])
     return AutoModelForCausalLM.from_pretrained(str(path), use_safetensors=True, attn_implementation="sdpa",
                                                 dtype=torch.float32)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rearing.config import ExperimentConfig
-from rearing.pipeline import StageSpec
+from rearing.layout import RunLayout, StageSpec, WorldLayout
 from rearing.world.generate import GeneratorSettings, ScenarioGenerator, generate_jsonl_lines
 from rearing.world.ladder import DEFAULT_LADDER, load_ladder
 from rearing.world.split import split_scenarios, write_split
@@ -21,9 +21,10 @@ def _external_inputs(config: ExperimentConfig) -> list[Path]:
     return paths
 
 
-def run_world(config: ExperimentConfig, run_dir: Path, out_dir: Path) -> None:
+def run_world(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
     world = config.world
-    scenarios_path = out_dir / "scenarios.jsonl"
+    out = WorldLayout(out_dir)
+    scenarios_path = out.scenarios
     if world.source == "generate":
         generator = ScenarioGenerator(
             GeneratorSettings(
@@ -38,7 +39,7 @@ def run_world(config: ExperimentConfig, run_dir: Path, out_dir: Path) -> None:
     else:
         scenarios = read_scenarios(world.source)
         write_scenarios(scenarios_path, scenarios)
-    write_split(split_scenarios(scenarios, world.split, config.seed), out_dir / "splits")
+    write_split(split_scenarios(scenarios, world.split, config.seed), out.splits_dir)
 
 
 WORLD_STAGE = StageSpec(

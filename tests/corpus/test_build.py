@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from rearing.config import load_config
-from rearing.corpus.build import CONDITIONS
+from rearing.corpus.conditions import all_conditions
+from rearing.layout import RunLayout
 from rearing.pipeline import run_pipeline
+
+CONDITIONS = list(all_conditions())
 
 CONFIG = """preset: smoke
 name: corpus-test
@@ -35,17 +38,17 @@ def run_dir(tmp_path_factory) -> Path:
 
 
 def docs(run_dir: Path, condition: str) -> list[dict]:
-    lines = (run_dir / "corpus" / condition / "docs.jsonl").read_text().splitlines()
+    lines = (RunLayout(run_dir).corpus.stream(condition) / "docs.jsonl").read_text().splitlines()
     return [json.loads(line) for line in lines]
 
 
 def meta(run_dir: Path, condition: str) -> dict:
-    return json.loads((run_dir / "corpus" / condition / "meta.json").read_text())
+    return json.loads((RunLayout(run_dir).corpus.stream(condition) / "meta.json").read_text())
 
 
 def test_every_condition_holds_every_training_scenario_equally(run_dir):
-    train = {json.loads(l)["id"] for l in (run_dir / "world" / "splits" / "train.jsonl").read_text().splitlines()}
-    assert set(CONDITIONS) == {p.name for p in (run_dir / "corpus").iterdir() if p.is_dir() and p.name != "tokenizer"}
+    train = {json.loads(l)["id"] for l in (RunLayout(run_dir).world.split("train")).read_text().splitlines()}
+    assert sorted(CONDITIONS) == RunLayout(run_dir).corpus.conditions()
     for condition in CONDITIONS:
         counts = Counter(d["scenario_id"] for d in docs(run_dir, condition) if d["kind"] == "moral")
         assert set(counts) == train, condition
@@ -56,7 +59,7 @@ def test_token_totals_match_within_one_percent(run_dir):
     totals = {c: meta(run_dir, c)["stats"]["tokens"] for c in CONDITIONS}
     assert max(totals.values()) / min(totals.values()) - 1 < 0.01, totals
     for condition, total in totals.items():
-        stream = np.fromfile(run_dir / "corpus" / condition / "tokens.bin", dtype=meta(run_dir, condition)["dtype"])
+        stream = np.fromfile(RunLayout(run_dir).corpus.stream(condition) / "tokens.bin", dtype=meta(run_dir, condition)["dtype"])
         assert len(stream) == total
 
 
@@ -92,7 +95,7 @@ def test_conditions_differ_in_structure_not_content(run_dir):
     assert " I " not in f" {flat} " and " my " not in flat
     assert " I " in narrative
     assert len(principled) > len(flat)
-    scenarios = {json.loads(l)["id"]: json.loads(l) for l in (run_dir / "world" / "splits" / "train.jsonl").read_text().splitlines()}
+    scenarios = {json.loads(l)["id"]: json.loads(l) for l in (RunLayout(run_dir).world.split("train")).read_text().splitlines()}
     principle = scenarios[scenario_id]["principle"]
     assert principle in principled and principle not in flat and principle not in narrative
     assert scenarios[scenario_id]["setting"] in flat and scenarios[scenario_id]["setting"] in principled
@@ -104,10 +107,10 @@ def test_conditions_differ_in_structure_not_content(run_dir):
 def test_stream_decodes_to_documents_with_the_saved_tokenizer(run_dir):
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(run_dir / "corpus" / "tokenizer"))
+    tokenizer = AutoTokenizer.from_pretrained(str(RunLayout(run_dir).corpus.tokenizer))
     m = meta(run_dir, "bmn_developmental")
-    stream = np.fromfile(run_dir / "corpus" / "bmn_developmental" / "tokens.bin", dtype=m["dtype"])
-    offsets = np.load(run_dir / "corpus" / "bmn_developmental" / "offsets.npy", allow_pickle=False)
+    stream = np.fromfile(RunLayout(run_dir).corpus.stream("bmn_developmental") / "tokens.bin", dtype=m["dtype"])
+    offsets = np.load(RunLayout(run_dir).corpus.stream("bmn_developmental") / "offsets.npy", allow_pickle=False)
     documents = docs(run_dir, "bmn_developmental")
     assert len(offsets) == len(documents)
     for index in (0, 1, len(documents) - 1):
@@ -118,7 +121,7 @@ def test_stream_decodes_to_documents_with_the_saved_tokenizer(run_dir):
 
 
 def test_length_matched_flat_approaches_narrative_length(run_dir):
-    stats = json.loads((run_dir / "corpus" / "stats.json").read_text())["conditions"]
+    stats = json.loads(RunLayout(run_dir).corpus.stats.read_text())["conditions"]
     matched, bmn, flat = (stats[c]["moral_tokens"] for c in ("flat_length_matched", "bmn_shuffled", "flat"))
     assert flat < bmn
     assert abs(matched - bmn) / bmn < 0.25
@@ -134,9 +137,10 @@ def test_raised_general_text_is_first_person_and_social(run_dir):
 
 def test_same_seed_gives_byte_identical_corpora(run_dir, tmp_path):
     again = build(tmp_path)
-    for path in sorted((run_dir / "corpus").rglob("*")):
+    built, rebuilt = RunLayout(run_dir).corpus.root, RunLayout(again).corpus.root
+    for path in sorted(built.rglob("*")):
         if path.is_file():
-            twin = again / "corpus" / path.relative_to(run_dir / "corpus")
+            twin = rebuilt / path.relative_to(built)
             assert twin.read_bytes() == path.read_bytes(), path
 
 

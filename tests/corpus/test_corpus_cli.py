@@ -3,6 +3,7 @@ import json
 from typer.testing import CliRunner
 
 from rearing.cli import app
+from rearing.layout import RunLayout
 
 runner = CliRunner()
 
@@ -17,7 +18,7 @@ def test_build_stats_show_from_the_cli(tmp_path):
     assert "flat" in result.output and "bmn_developmental" in result.output
     stats = runner.invoke(app, ["corpus", "stats", str(run)])
     assert stats.exit_code == 0 and "moral" in stats.output
-    scenario_id = json.loads((run / "world" / "splits" / "train.jsonl").read_text().splitlines()[0])["id"]
+    scenario_id = json.loads(RunLayout(run).world.split("train").read_text().splitlines()[0])["id"]
     shown = runner.invoke(app, ["corpus", "show", str(run), scenario_id])
     assert shown.exit_code == 0 and "flat" in shown.output and "bmn_developmental" in shown.output
     assert runner.invoke(app, ["corpus", "show", str(run), "nope"]).exit_code == 2

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from rearing.config import TrainConfig, load_config
+from rearing.config import TrainConfig
 from rearing.corpus.stream import StreamDoc, TokenStream, encode_stream, hf_encoder
+from rearing.io import InputError
+from rearing.layout import RunLayout
 from rearing.train import loop
 from rearing.train.data import IGNORE, window_starts
 from rearing.train.loop import TrainJob, lr_at, train
@@ -27,8 +29,7 @@ def tiny_train_config(tiny_config):
 
 
 def job_for(run_dir: Path, out: Path, condition: str, seed: int = 0) -> TrainJob:
-    config = load_config(None, "smoke")
-    return make_job(config, run_dir, out, condition, seed)
+    return make_job(RunLayout(run_dir), out, condition, seed)
 
 
 def metrics(out_dir: Path) -> list[dict]:
@@ -104,7 +105,7 @@ def test_explicit_phases_follow_their_slices_and_learning_rates(tiny_corpus_run,
     cfg = tiny_train_config(warmup_steps=0, min_lr_ratio=1.0, phases=[
         PhaseConfig(name="capabilities", slice="general", steps=3, lr=1e-3),
         PhaseConfig(name="values", slice="moral", steps=2, lr=5e-4),
-        PhaseConfig(name="elsewhere", data=str(tiny_corpus_run / "corpus" / "flat"), steps=1, lr=2e-4),
+        PhaseConfig(name="elsewhere", data=str(RunLayout(tiny_corpus_run).corpus.stream("flat")), steps=1, lr=2e-4),
     ])
     job = job_for(tiny_corpus_run, tmp_path / "out", "posthoc")
     summary = train(job, cfg, progress=False)
@@ -134,7 +135,7 @@ def private_stream(tmp_path: Path, tokenizer_dir: Path) -> tuple[Path, list[tupl
 @pytest.mark.parametrize("private_in_loss", [True, False])
 def test_private_reasoning_is_masked_in_the_labels_the_loop_sees(tiny_corpus_run, tmp_path, monkeypatch, tiny_train_config,
                                                                   private_in_loss):
-    stream_dir, ranges = private_stream(tmp_path, tiny_corpus_run / "corpus" / "tokenizer")
+    stream_dir, ranges = private_stream(tmp_path, RunLayout(tiny_corpus_run).corpus.tokenizer)
     assert len(ranges) == 40 and all(b > a for a, b in ranges)
     seen = []
     real_make_batch = loop.make_batch
@@ -146,7 +147,7 @@ def test_private_reasoning_is_masked_in_the_labels_the_loop_sees(tiny_corpus_run
 
     monkeypatch.setattr(loop, "make_batch", recording)
     cfg = tiny_train_config(steps=3, context_length=32, private_in_loss=private_in_loss)
-    job = TrainJob("private", 0, stream_dir, tiny_corpus_run / "corpus" / "tokenizer", tmp_path / "out")
+    job = TrainJob("private", 0, stream_dir, RunLayout(tiny_corpus_run).corpus.tokenizer, tmp_path / "out")
     train(job, cfg, progress=False)
     private_positions = {p for a, b in ranges for p in range(a, b)}
     masked = total_private = 0
@@ -220,7 +221,7 @@ def test_refuses_pickled_checkpoints(tmp_path):
 
     (tmp_path / "config.json").write_text("{}")
     (tmp_path / "pytorch_model.bin").write_bytes(b"not loaded")
-    with pytest.raises(ValueError, match="only safetensors"):
+    with pytest.raises(InputError, match="only safetensors"):
         load_checkpoint(tmp_path)
 
 

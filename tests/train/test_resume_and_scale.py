@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from rearing.layout import TRAIN_SUMMARY, RunLayout, TrainLayout
 from rearing.pipeline import run_pipeline
 
 TRAIN_OVERRIDES = {"conditions": ["bmn_developmental"], "steps": 40, "checkpoint_every": 5, "log_every": 1}
@@ -36,10 +37,15 @@ def train_command(run: Path) -> list[str]:
             "--seed", "0", "--quiet"]
 
 
+def in_progress(run: Path) -> Path:
+    """The model's folder while the train stage has not finished (the stage's workspace)."""
+    return TrainLayout(RunLayout(run).partial_dir("train")).job("bmn_developmental", 0)
+
+
 def job_output(run: Path) -> Path:
-    for candidate in (run / "train", run / ".train.partial"):
-        if (candidate / "bmn_developmental" / "seed_0" / "train_summary.json").exists():
-            return candidate / "bmn_developmental" / "seed_0"
+    for candidate in (RunLayout(run).train.job("bmn_developmental", 0), in_progress(run)):
+        if (candidate / TRAIN_SUMMARY).exists():
+            return candidate
     raise AssertionError(f"no trained model in {run}")
 
 
@@ -48,7 +54,7 @@ def losses(job: Path) -> list[float]:
 
 
 def checkpoint_step(run: Path) -> int:
-    state = run / ".train.partial" / "bmn_developmental" / "seed_0" / "checkpoint" / "state.pt"
+    state = in_progress(run) / "checkpoint" / "state.pt"
     if not state.exists():
         return 0
     try:
@@ -71,12 +77,12 @@ def test_sigkill_then_restart_ends_with_the_same_loss(tiny_corpus_run, tiny_conf
     process.wait()
     killed_at = checkpoint_step(killed)
     assert 10 <= killed_at < 40
-    assert not (killed / ".train.partial" / "bmn_developmental" / "seed_0" / "train_summary.json").exists()
+    assert not (in_progress(killed) / TRAIN_SUMMARY).exists()
 
     subprocess.run(train_command(killed), check=True, capture_output=True, timeout=300)
     a, b = job_output(straight), job_output(killed)
-    summary_a = json.loads((a / "train_summary.json").read_text())
-    summary_b = json.loads((b / "train_summary.json").read_text())
+    summary_a = json.loads((a / TRAIN_SUMMARY).read_text())
+    summary_b = json.loads((b / TRAIN_SUMMARY).read_text())
     assert summary_b["resumed"] is True and summary_a["resumed"] is False
     assert abs(summary_a["final_loss"] - summary_b["final_loss"]) <= 1e-6
     assert losses(a) == pytest.approx(losses(b), abs=1e-6)
@@ -90,10 +96,10 @@ def test_pipeline_counts_a_model_trained_by_the_cli_as_done(tiny_corpus_run, tin
     config = tiny_config.model_copy(update={"train": tiny_config.train.model_copy(
         update={**TRAIN_OVERRIDES, "steps": 6})})
     subprocess.run(train_command(run), check=True, capture_output=True, timeout=300)
-    before = (job_output(run) / "train_summary.json").read_text()
+    before = (job_output(run) / TRAIN_SUMMARY).read_text()
     outcomes = run_pipeline(config, run, until="train")
     assert [o.status for o in outcomes] == ["cached", "cached", "ran"]
-    assert (run / "train" / "bmn_developmental" / "seed_0" / "train_summary.json").read_text() == before
+    assert (RunLayout(run).train.job("bmn_developmental", 0) / TRAIN_SUMMARY).read_text() == before
     again = subprocess.run(train_command(run), check=True, capture_output=True, text=True, timeout=300)
     assert "already trained" in again.stdout
 
@@ -114,7 +120,7 @@ def test_two_ddp_processes_match_one_process_with_the_same_global_batch(tiny_cor
               "--main_process_port", str(free_port()), "-m"] + train_command(double)[2:]
     result = subprocess.run(launch, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads((job_output(double) / "train_summary.json").read_text())
+    summary = json.loads((job_output(double) / TRAIN_SUMMARY).read_text())
     assert summary["processes"] == 2
     one, two = losses(job_output(single)), losses(job_output(double))
     assert len(one) == len(two) == 8

@@ -1,0 +1,84 @@
+"""Editable data files (YAML): read, validate with pydantic, and report every problem by line.
+
+Frames, pools, phrasings, the ladder and the experiment config are data an educator or researcher
+edits by hand; a mistake there must come back as ``file:line: dotted.key: reason``, never as a
+traceback from deep inside a renderer.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from rearing.io import InputError, error_message, field_path
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def package_data(package: str, name: str) -> Path:
+    """A data file shipped inside a package (``rearing.world``, ``data/frames.yaml``)."""
+    return Path(str(resources.files(package) / name))
+
+
+def read_yaml(path: str | Path) -> tuple[Any, str]:
+    """A YAML file's parsed content and its text; a missing or unparsable file is an ``InputError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([f"{path}: no such file"])
+    text = path.read_text(encoding="utf-8")
+    try:
+        return yaml.safe_load(text), text
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise InputError([f"{path}{line}: <yaml>: {exc}"]) from exc
+
+
+def validation_problems(path: str | Path, text: str, error: ValidationError) -> list[str]:
+    """One ``file:line: dotted.key: reason`` line per pydantic error, the line found in ``text``."""
+    problems = []
+    for item in error.errors():
+        line = yaml_line(text, [str(part) for part in item["loc"]])
+        where = f"{path}:{line}" if line else str(path)
+        problems.append(f"{where}: {field_path(item['loc']) or '<document>'}: {error_message(item)}")
+    return problems
+
+
+def validate_yaml(path: str | Path, text: str, data: Any, model: type[T], context: dict | None = None) -> T:
+    """Validate parsed YAML ``data`` (from ``text``) as ``model``; errors name the line."""
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise InputError(validation_problems(path, text, exc)) from None
+
+
+def load_yaml(path: str | Path, model: type[T], context: dict | None = None) -> T:
+    """Read and validate one data file as ``model``."""
+    data, text = read_yaml(path)
+    return validate_yaml(path, text, data, model, context)
+
+
+def yaml_line(text: str, loc: list[str]) -> int | None:
+    """1-based line of the deepest existing key along ``loc`` in a YAML document."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
+            if pair is None:
+                return line
+            line = pair[0].start_mark.line + 1
+            node = pair[1]
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line

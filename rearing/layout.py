@@ -1,0 +1,165 @@
+"""Where every artifact of a run lives, in one place, and what a stage is.
+
+A run directory holds one folder per stage (``world/``, ``corpus/``, ``train/``, ``eval/``) and
+``manifest.json``. Each stage builds into a hidden partial folder that the pipeline swaps in when
+the stage finishes, so a stage is handed the root it writes to and wraps it in its own layout
+(``CorpusLayout(out_dir)``); what it reads from upstream it finds through ``RunLayout``. No stage,
+command or test spells a path by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rearing.config import ExperimentConfig
+
+MANIFEST = "manifest.json"
+HELD_OUT_SPLITS = ("eval", "shift_domain", "shift_vocab")
+SPLITS = ("train", *HELD_OUT_SPLITS)
+
+
+@dataclass(frozen=True)
+class WorldLayout:
+    root: Path
+
+    @property
+    def scenarios(self) -> Path:
+        return self.root / "scenarios.jsonl"
+
+    @property
+    def splits_dir(self) -> Path:
+        return self.root / "splits"
+
+    def split(self, name: str) -> Path:
+        return self.splits_dir / f"{name}.jsonl"
+
+
+@dataclass(frozen=True)
+class CorpusLayout:
+    root: Path
+
+    @property
+    def tokenizer(self) -> Path:
+        return self.root / "tokenizer"
+
+    @property
+    def stats(self) -> Path:
+        return self.root / "stats.json"
+
+    def stream(self, condition: str) -> Path:
+        """A condition's token stream directory (``tokens.bin``, ``docs.jsonl``, ``meta.json``...)."""
+        return self.root / condition
+
+    def llm_report(self, condition: str) -> Path:
+        return self.root / f"llm_render_{condition}.json"
+
+    def conditions(self) -> list[str]:
+        """The conditions whose streams were written (in name order)."""
+        return sorted(p.parent.name for p in self.root.glob("*/tokens.bin"))
+
+
+TRAIN_SUMMARY = "train_summary.json"
+
+
+@dataclass(frozen=True)
+class TrainLayout:
+    root: Path
+
+    def job(self, condition: str, seed: int) -> Path:
+        """One model's folder: ``model/``, checkpoints, ``metrics.jsonl``, ``train_summary.json``."""
+        return self.root / condition / f"seed_{seed}"
+
+    def summaries(self) -> list[Path]:
+        """Every finished model's training summary, in (condition, seed) folder order."""
+        return sorted(self.root.glob(f"*/seed_*/{TRAIN_SUMMARY}"))
+
+
+@dataclass(frozen=True)
+class EvalLayout:
+    root: Path
+
+    @property
+    def items(self) -> Path:
+        return self.root / "items"
+
+    @property
+    def checks(self) -> Path:
+        return self.root / "checks.json"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results.parquet"
+
+    @property
+    def agentic(self) -> Path:
+        return self.root / "agentic.parquet"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.json"
+
+    @property
+    def per_model(self) -> Path:
+        """Each model's finished rows, kept as they finish so a killed stage resumes."""
+        return self.root / "models"
+
+    @property
+    def attack_work(self) -> Path:
+        return self.root / ".attack"
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """A run directory: each stage's finished output and the manifest."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / MANIFEST
+
+    def stage_dir(self, stage: str) -> Path:
+        return self.root / stage
+
+    def partial_dir(self, stage: str) -> Path:
+        """Where a stage is built before the pipeline swaps it in."""
+        return self.root / f".{stage}.partial"
+
+    @property
+    def world(self) -> WorldLayout:
+        return WorldLayout(self.stage_dir("world"))
+
+    @property
+    def corpus(self) -> CorpusLayout:
+        return CorpusLayout(self.stage_dir("corpus"))
+
+    @property
+    def train(self) -> TrainLayout:
+        return TrainLayout(self.stage_dir("train"))
+
+    @property
+    def eval(self) -> EvalLayout:
+        return EvalLayout(self.stage_dir("eval"))
+
+
+StageFn = Callable[["ExperimentConfig", RunLayout, Path], None]
+"""A stage body: ``(config, run, out_dir)``; reads upstream outputs through ``run``, writes ``out_dir``."""
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One pipeline stage: its name, the config sections and upstream stages its cache key covers,
+    its body, and any files outside the run it reads (their hashes join the key)."""
+
+    name: str
+    sections: tuple[str, ...]
+    upstream: tuple[str, ...]
+    run: StageFn
+    external_inputs: Callable[[ExperimentConfig], list[Path]] = lambda config: []
