@@ -1,8 +1,9 @@
 """Procedural scenario generator.
 
-Builds scenarios from the frames in :mod:`rearing.world.frames`, the vocabulary pools in
-``data/vocab.yaml`` and the difficulty factors of the developmental ladder. Design rules that keep
-it honest as an experimental instrument:
+Builds scenarios from the frames and shared phrasings in ``data/frames.yaml`` (see
+:mod:`rearing.world.frames`), the vocabulary pools in ``data/vocab.yaml`` (:mod:`rearing.world.vocab`)
+and the difficulty factors of the developmental ladder: the generator holds no phrasing of its own.
+Design rules that keep it honest as an experimental instrument:
 
 * valence comes from the situation: every action family appears as prosocial in one frame and as
   harmful in its mirror frame, with the same phrasings, so action words carry no valence signal;
@@ -22,54 +23,38 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
+from typing import Any
 
-import yaml
-
-from rearing.world import frames as fr
+from rearing.text import sentence
+from rearing.world.frames import FrameFile, load_frames
 from rearing.world.ladder import Ladder, load_ladder
 from rearing.world.schema import SCHEMA_VERSION, Foundation, Pressure
+from rearing.world.vocab import (
+    Vocab,
+    default_vocab_path,  # noqa: F401  (the corpus stage imports it from here)
+    load_vocab,
+)
 
 VOCAB_GROUPS = ("main", "reserved")
-
-HARM_KIND = {
-    "hidden_fault": "physical",
-    "confidence": "emotional",
-    "real_need": "material",
-    "entrusted_item": "material",
-    "ongoing_mistreatment": "emotional",
-    "honest_slip": "material",
-    "waiting_promise": "physical",
-    "left_in_charge": "physical",
-    "danger_in_reach": "physical",
-    "unattended_property": "material",
-    "owed_back": "material",
-    "dangerous_return": "physical",
-    "proper_request": "material",
-    "improper_request": "physical",
-}
-ACTION_REVERSIBILITY = {
-    ("disclose", "a"): "irreversible",
-    ("disclose", "b"): "reversible",
-    ("share", "a"): "partly",
-    ("share", "b"): "reversible",
-    ("report", "a"): "irreversible",
-    ("report", "b"): "partly",
-    ("leave", "a"): "partly",
-    ("leave", "b"): "partly",
-    ("take", "a"): "reversible",
-    ("take", "b"): "reversible",
-    ("return", "a"): "partly",
-    ("return", "b"): "reversible",
-    ("comply", "a"): "partly",
-    ("comply", "b"): "reversible",
-}
+SOCIAL_KEYS = (
+    "trust_up", "trust_down", "reputation_up", "reputation_down", "relationship_up",
+    "relationship_down", "gain_self", "cost_self", "unseen", "partly_seen", "seen", "reward", "conflict",
+)
+FRAME_PARTS = (
+    "situation", "need_explicit", "need_cue", "harm_now", "harm_later", "spared_now", "spared_later",
+    "principle",
+)
 DELAY_SCORE = {"none": 0.0, "short": 0.5, "long": 1.0}
 VISIBILITY_SCORE = {"observed": 0.0, "partly": 0.5, "unobserved": 1.0}
 PRESSURE_ORDER = [p.value for p in Pressure]
 FOUNDATION_ORDER = [f.value for f in Foundation]
-DIGITAL_DOMAINS = frozenset({"ai_assistant", "online_community"})
+
+
+def __getattr__(name: str) -> Any:
+    """``DIGITAL_DOMAINS``: the packaged vocabulary's digital domains, read on first use."""
+    if name == "DIGITAL_DOMAINS":
+        return frozenset(load_vocab().digital_domains)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def partition(pool: list | tuple, group: str) -> tuple:
@@ -86,10 +71,6 @@ def _indexed(pool: list | tuple, group: str, prefix: str) -> tuple[tuple[str, st
     return partition(pairs, group)
 
 
-def default_vocab_path() -> Path:
-    return Path(str(resources.files("rearing.world") / "data" / "vocab.yaml"))
-
-
 @dataclass(frozen=True)
 class GeneratorSettings:
     """What the generator needs from the config; kept separate so the world stage owns it."""
@@ -102,45 +83,33 @@ class GeneratorSettings:
 class _Pools:
     """Every pool the generator samples from, pre-partitioned for one vocabulary group."""
 
-    def __init__(self, vocab: dict, group: str):
-        self.names = partition(vocab["names"], group)
+    def __init__(self, vocab: Vocab, frames: FrameFile, group: str):
+        phrasings = frames.phrasings
+        self.names = partition(vocab.names, group)
         self.domains = {
-            name: {key: partition(values, group) for key, values in pools.items()}
-            for name, pools in vocab["domains"].items()
+            name: {key: partition(values, group) for key, values in pools}
+            for name, pools in vocab.domains.items()
         }
-        self.context = _indexed(fr.CONTEXT, group, "context")
-        self.when = partition(fr.WHEN, group)
+        self.context = _indexed(phrasings.context, group, "context")
+        self.when = partition(phrasings.when, group)
         self.later = {
-            "short": partition(fr.LATER_SHORT, group),
-            "long": partition(fr.LATER_LONG, group),
+            "short": partition(phrasings.later_short, group),
+            "long": partition(phrasings.later_long, group),
         }
-        self.social = {
-            key: _indexed(getattr(fr, key.upper()), group, key)
-            for key in (
-                "trust_up", "trust_down", "reputation_up", "reputation_down",
-                "relationship_up", "relationship_down", "gain_self", "cost_self",
-                "unseen", "partly_seen", "seen", "reward", "conflict",
-            )
-        }
-        self.bystander_need = partition(fr.BYSTANDER_NEED, group)
-        self.relationships = partition(fr.RELATIONSHIPS, group)
+        self.social = {key: _indexed(getattr(phrasings, key), group, key) for key in SOCIAL_KEYS}
+        self.bystander_need = partition(phrasings.bystander_need, group)
+        self.relationships = partition(phrasings.relationships, group)
         self.frames = {
-            f.name: {
-                part: _indexed(getattr(f, part), group, f"{f.name}.{part}")
-                for part in (
-                    "situation", "need_explicit", "need_cue", "harm_now", "harm_later",
-                    "spared_now", "spared_later", "principle",
-                )
-            }
-            for f in fr.FRAMES
+            f.name: {part: _indexed(getattr(f, part), group, f"{f.name}.{part}") for part in FRAME_PARTS}
+            for f in frames.frames
         }
         self.actions = {}
-        for family in fr.FAMILIES.values():
+        for name, family in frames.families.items():
             for pole in ("a", "b"):
                 for digital in (False, True):
                     texts = getattr(family, f"pole_{pole}{'_digital' if digital else ''}")
-                    prefix = f"{family.name}.{pole}{'.digital' if digital else ''}"
-                    self.actions[(family.name, pole, digital)] = _indexed(texts, group, prefix)
+                    prefix = f"{name}.{pole}{'.digital' if digital else ''}"
+                    self.actions[(name, pole, digital)] = _indexed(texts, group, prefix)
 
 
 class ScenarioGenerator:
@@ -150,17 +119,27 @@ class ScenarioGenerator:
         self,
         settings: GeneratorSettings,
         ladder: Ladder | None = None,
-        vocab: dict | None = None,
+        vocab: Vocab | None = None,
+        frames: FrameFile | None = None,
     ):
         self.settings = settings
         self.ladder = ladder or load_ladder()
-        vocab = vocab or yaml.safe_load(default_vocab_path().read_text(encoding="utf-8"))
-        domains = settings.domains or tuple(vocab["domains"])
-        unknown = sorted(set(domains) - set(vocab["domains"]))
+        vocab = vocab or load_vocab()
+        frames = frames or load_frames()
+        domains = settings.domains or tuple(vocab.domains)
+        unknown = sorted(set(domains) - set(vocab.domains))
         if unknown:
-            raise ValueError(f"unknown domains {unknown}; known: {sorted(vocab['domains'])}")
+            raise ValueError(f"unknown domains {unknown}; known: {sorted(vocab.domains)}")
         self.domains = tuple(domains)
-        self.pools = {group: _Pools(vocab, group) for group in VOCAB_GROUPS}
+        self.digital_domains = frozenset(vocab.digital_domains)
+        self.authority_domains = frozenset(vocab.authority_domains)
+        self.frames = frames.frames
+        self.phrasings = frames.phrasings
+        self.prosocial_reversibility = {
+            (name, pole): getattr(family.reversibility, pole)
+            for name, family in frames.families.items() for pole in ("a", "b")
+        }
+        self.pools = {group: _Pools(vocab, frames, group) for group in VOCAB_GROUPS}
         self.stage_ids = [s.id for s in self.ladder.stages]
 
     def generate(self, n: int, start: int = 0) -> Iterator[dict]:
@@ -172,12 +151,13 @@ class ScenarioGenerator:
         rng = random.Random(seed * 1_000_003 + index)
         group = "reserved" if rng.random() < self.settings.vocab_holdout_fraction else "main"
         pools = self.pools[group]
+        phrasings = self.phrasings
         domain = rng.choice(self.domains)
         dom = pools.domains[domain]
-        digital = domain in DIGITAL_DOMAINS
+        digital = domain in self.digital_domains
         stage = self.ladder.stage(rng.choice(self.stage_ids))
         factors = stage.factors
-        frame = rng.choice(fr.FRAMES)
+        frame = rng.choice(self.frames)
         fp = pools.frames[frame.name]
         template_ids: list[str] = []
 
@@ -226,23 +206,24 @@ class ScenarioGenerator:
             target_id = "p2"
             target_pool = dom["vulnerable_roles"] if frame.target_role == "vulnerable" else dom["peer_roles"]
             stakeholders.append(
-                _stakeholder(target_id, names[2], rng.choice(target_pool), "peer",
-                             f"to get what they asked {agent_name} for", "low")
+                _stakeholder(target_id, names[2], rng.choice(target_pool), phrasings.target_relationship,
+                             phrasings.target_need.format(**slots), "low")
             )
         friend_id = None
         if conflict:
             friend_id = f"p{len(stakeholders) + 1}"
             slots["friend"] = names[3]
             stakeholders.append(
-                _stakeholder(friend_id, names[3], rng.choice(dom["peer_roles"]), "close friend",
-                             f"to keep {agent_name} on their side", "low")
+                _stakeholder(friend_id, names[3], rng.choice(dom["peer_roles"]), phrasings.friend_relationship,
+                             phrasings.friend_need.format(**slots), "low")
             )
         bystander_ids = []
         next_name = 4
         while len(stakeholders) < wanted_stakeholders:
             sid = f"p{len(stakeholders) + 1}"
             stakeholders.append(
-                _stakeholder(sid, names[next_name], rng.choice(dom["peer_roles"]), "acquaintance",
+                _stakeholder(sid, names[next_name], rng.choice(dom["peer_roles"]),
+                             phrasings.bystander_relationship,
                              rng.choice(pools.bystander_need).format(**slots), "low")
             )
             bystander_ids.append(sid)
@@ -257,7 +238,7 @@ class ScenarioGenerator:
             sentences.append(pick(pools.social["reward"]))
         if conflict:
             sentences.append(pick(pools.social["conflict"]).replace("{who}", slots["friend"]))
-        setting = " ".join(_sentence(s.format(**slots)) for s in sentences)
+        setting = " ".join(sentence(s.format(**slots)) for s in sentences)
 
         pole_a_pairs = pools.actions[(frame.family, "a", digital)]
         pole_b_pairs = pools.actions[(frame.family, "b", digital)]
@@ -280,21 +261,20 @@ class ScenarioGenerator:
             return {
                 "stakeholder": who, "kind": kind, "timing": timing, "delay": when,
                 "visible": visibility != "unobserved", "magnitude": magnitude,
-                "text": _sentence(text.format(**slots)),
+                "text": sentence(text.format(**slots)),
             }
 
         def social(key: str, who_name: str) -> str:
             return pick(pools.social[key]).replace("{who}", who_name)
 
-        harm_kind = HARM_KIND[frame.name]
+        harm_kind = frame.harm_kind
         options = []
         for pole, action, tid in (("a", action_a, tid_a), ("b", action_b, tid_b)):
             prosocial = pole == prosocial_pole
             cons: list[dict] = []
             if prosocial:
-                cons.append(consequence(victim_id, "emotional" if harm_kind == "emotional" else harm_kind,
-                                        timing_now, delay_now, round(rng.uniform(0.3, 0.6), 2),
-                                        pick(fp["spared_now"])))
+                cons.append(consequence(victim_id, harm_kind, timing_now, delay_now,
+                                        round(rng.uniform(0.3, 0.6), 2), pick(fp["spared_now"])))
                 if delay != "none":
                     when_later = later()
                     cons.append(consequence(victim_id, "relationship", "delayed", when_later, 0.3,
@@ -344,7 +324,7 @@ class ScenarioGenerator:
                 "action": action,
                 "valence": "prosocial" if prosocial else "harmful",
                 "consequences": cons,
-                "reversibility": ACTION_REVERSIBILITY[(frame.family, pole)] if prosocial
+                "reversibility": self.prosocial_reversibility[(frame.family, pole)] if prosocial
                 else frame.reversibility,
                 "agent_payoff": payoff,
                 "derived": False,
@@ -363,7 +343,7 @@ class ScenarioGenerator:
             pressures.add("secrecy")
         if harm_rewarded:
             pressures.add("incentive")
-        if domain == "ai_assistant" or frame.family == "comply":
+        if domain in self.authority_domains:
             pressures.add("authority")
         score = (
             (len(stakeholders) - 1) / 3
@@ -411,11 +391,6 @@ def _stakeholder(sid: str, name: str, role: str, relationship: str, need: str,
         "id": sid, "name": name, "role": role, "relationship": relationship,
         "need": need, "vulnerability": vulnerability,
     }
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text[:1].upper() + text[1:] if text else text
 
 
 def generate_jsonl_lines(generator: ScenarioGenerator, n: int) -> Iterator[str]:

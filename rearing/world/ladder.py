@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from rearing.io import InputError, format_validation_error
+from rearing.datafile import load_yaml, package_data
 from rearing.world.schema import Record
 
 Delay = Literal["none", "short", "long"]
@@ -63,21 +61,10 @@ DEFAULT_LADDER = "default"
 
 
 def default_ladder_path() -> Path:
-    return Path(str(resources.files("rearing.world") / "data" / "ladder.yaml"))
+    return package_data("rearing.world", "data/ladder.yaml")
 
 
 def load_ladder(path: str | Path | None = None) -> Ladder:
-    """Load and validate a ladder YAML; errors name the file and the field."""
+    """Load and validate a ladder YAML; errors name the file, line and field."""
     path = default_ladder_path() if path in (None, DEFAULT_LADDER) else Path(path)
-    if not path.is_file():
-        raise InputError([f"{path}: no such file"])
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise InputError([f"{path}{line}: <yaml>: {exc}"]) from exc
-    try:
-        return Ladder.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(format_validation_error(str(path), exc)) from exc
+    return load_yaml(path, Ladder)

@@ -7,8 +7,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from rearing.text import people_names
 from rearing.world.ladder import Ladder
-from rearing.world.schema import SELF, Scenario
+from rearing.world.schema import Scenario
 
 VALENCE_STYLE = {"prosocial": "green", "harmful": "red", "neutral": "yellow", "unknown": "dim"}
 
@@ -18,8 +19,7 @@ def _unknown(value: object) -> str:
 
 
 def render_scenario(scenario: Scenario) -> Panel:
-    names = {s.id: s.name or s.role for s in scenario.stakeholders}
-    names[SELF] = scenario.agent.name or "the agent"
+    names = people_names(scenario)
     header = Text()
     header.append(f"{scenario.domain}", style="bold")
     header.append(f"  stage {_unknown(scenario.stage)}")

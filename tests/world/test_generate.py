@@ -5,12 +5,12 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from rearing.config import SplitConfig
 from rearing.world.frames import FAMILIES, FRAMES
 from rearing.world.generate import GeneratorSettings, ScenarioGenerator, generate_jsonl_lines
 from rearing.world.ladder import default_ladder_path, load_ladder
 from rearing.world.schema import Scenario
 from rearing.world.split import split_scenarios
-from rearing.config import SplitConfig
 
 
 @pytest.fixture(scope="module")

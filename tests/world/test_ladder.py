@@ -15,13 +15,14 @@ def test_default_ladder_has_at_least_five_stages_growing_harder():
     assert first.visibility == ["observed"] and "unobserved" in last.visibility
 
 
-def test_user_ladder_errors_name_file_and_field(tmp_path):
+def test_user_ladder_errors_name_file_line_and_field(tmp_path):
     text = default_ladder_path().read_text().replace("conflicting_principles: 0.0", "conflicting_principles: 3", 1)
     path = tmp_path / "ladder.yaml"
     path.write_text(text)
     with pytest.raises(InputError) as info:
         load_ladder(path)
-    assert f"{path}: stages.0.factors.conflicting_principles:" in str(info.value)
+    line = text.splitlines().index("      conflicting_principles: 3") + 1
+    assert f"{path}:{line}: stages[0].factors.conflicting_principles:" in str(info.value)
 
 
 def test_stage_ids_must_ascend(tmp_path):
