@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rearing.config import load_config
 from rearing.corpus.build import build_corpus
+from rearing.layout import CorpusLayout
 from rearing.world.generate import GeneratorSettings, ScenarioGenerator
 from rearing.world.schema import Scenario
 from rearing.world.split import split_scenarios
@@ -41,8 +42,9 @@ def main() -> None:
             tokens = sum(s["tokens"] for s in stats.values())
             from tokenizers import Tokenizer
 
-            tokenizer = Tokenizer.from_file(str(out / "tokenizer" / "tokenizer.json"))
-            texts = [line for c in stats for line in (out / c / "docs.jsonl").read_text().splitlines()]
+            built = CorpusLayout(out)
+            tokenizer = Tokenizer.from_file(str(built.tokenizer / "tokenizer.json"))
+            texts = [line for c in stats for line in (built.stream(c) / "docs.jsonl").read_text().splitlines()]
             started = time.perf_counter()
             tokenizer.encode_batch(texts)
             ref_seconds.append(time.perf_counter() - started)

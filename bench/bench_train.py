@@ -259,7 +259,9 @@ def corpus(run: Path | None, keep: Path) -> tuple[Path, Path]:
         run = keep / "smoke"
         print("building the smoke corpus ...", flush=True)
         run_pipeline(load_config(preset="smoke"), run, until="corpus")
-    return run / "corpus" / CONDITION, run / "corpus" / "tokenizer"
+    from rearing.layout import RunLayout
+
+    return RunLayout(run).corpus.stream(CONDITION), RunLayout(run).corpus.tokenizer
 
 
 def flops_per_token(params: int, layers: int, hidden: int) -> float:

@@ -201,6 +201,17 @@ def world_show(file: Path, scenario_id: str) -> None:
     console.print(render_scenario(scenario))
 
 
+@world_app.command("lint")
+def world_lint(file: Annotated[Path, typer.Argument(help="A frame file (like rearing/world/data/frames.yaml).")]) -> None:
+    """Check a frame file on its own: schema, slots, families and their mirror frames, duplicates."""
+    from rearing.world.frames import lint_frames
+
+    problems = lint_frames(file)
+    if problems:
+        raise InputError(problems)
+    console.print(f"{file}: no problems")
+
+
 @world_app.command("ladder")
 def world_ladder(file: Annotated[str, typer.Argument(help="'default' or a ladder YAML.")] = "default") -> None:
     """Print the developmental ladder and each stage's difficulty factors."""

@@ -24,18 +24,51 @@ def package_data(package: str, name: str) -> Path:
     return Path(str(resources.files(package) / name))
 
 
-def read_yaml(path: str | Path) -> tuple[Any, str]:
-    """A YAML file's parsed content and its text; a missing or unparsable file is an ``InputError``."""
+def read_yaml(path: str | Path, strict: bool = True) -> tuple[Any, str]:
+    """A YAML file's parsed content and its text; a missing or unparsable file, or (``strict``)
+    one with a repeated key, is an ``InputError``. A linter that reports every problem at once
+    reads with ``strict=False`` and asks :func:`duplicate_keys` itself."""
     path = Path(path)
     if not path.is_file():
         raise InputError([f"{path}: no such file"])
     text = path.read_text(encoding="utf-8")
     try:
-        return yaml.safe_load(text), text
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         raise InputError([f"{path}{line}: <yaml>: {exc}"]) from exc
+    problems = duplicate_keys(path, text) if strict else []
+    if problems:
+        raise InputError(problems)
+    return data, text
+
+
+def duplicate_keys(path: str | Path, text: str) -> list[str]:
+    """One problem per mapping key that repeats an earlier key of the same mapping: PyYAML keeps the
+    last of two equal keys without a word, so a copied-and-edited block would silently replace its original."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    found: list[tuple[int, str]] = []
+    stack: list[tuple[yaml.Node | None, list[str | int]]] = [(root, [])]
+    while stack:
+        node, loc = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                name = str(key.value)
+                line = key.start_mark.line + 1
+                if name in first:
+                    where = field_path([*loc, name])
+                    found.append((line, f"{path}:{line}: {where}: duplicate key (first at line {first[name]})"))
+                else:
+                    first[name] = line
+                stack.append((value, [*loc, name]))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, [*loc, i]) for i, item in enumerate(node.value))
+    return [problem for _, problem in sorted(found, key=lambda item: item[0])]
 
 
 def validation_problems(path: str | Path, text: str, error: ValidationError) -> list[str]:

@@ -98,6 +98,47 @@ def format_validation_error(where: str, error: ValidationError) -> list[str]:
     return [f"{where}: {field_path(item['loc']) or '<record>'}: {error_message(item)}" for item in error.errors()]
 
 
+class Problems:
+    """Problems collected up to a limit while counting all of them, raised together as one ``InputError``."""
+
+    def __init__(self, limit: int = DEFAULT_ERROR_LIMIT) -> None:
+        self.limit = limit
+        self.shown: list[str] = []
+        self.total = 0
+
+    def add(self, problem: str) -> None:
+        self.total += 1
+        if len(self.shown) < self.limit:
+            self.shown.append(problem)
+
+    def extend(self, problems: Iterable[str]) -> None:
+        for problem in problems:
+            self.add(problem)
+
+    def raise_if_any(self) -> None:
+        if self.total:
+            raise InputError(self.shown, self.total)
+
+
+def json_lines(path: Path, text: str, problems: Problems) -> Iterator[tuple[str, int, dict]]:
+    """``(where, line number, object)`` for each JSON-object line of ``text`` read from ``path``;
+    a line that is not a JSON object becomes a problem. Splits on "\n" only: JSON strings may
+    legally hold a raw U+2028, which ``splitlines()`` would break on."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.add(f"{where}: <json>: {exc.msg} at column {exc.colno}")
+            continue
+        if not isinstance(data, dict):
+            problems.add(f"{where}: <record>: expected a JSON object, got {type(data).__name__}")
+            continue
+        yield where, number, data
+
+
 def read_jsonl(
     path: str | Path,
     model: type[T],
@@ -113,37 +154,21 @@ def read_jsonl(
         raise InputError([f"{path}: no such file"])
     records: list[T] = []
     seen: dict[object, int] = {}
-    problems: list[str] = []
-    total = 0
-    with path.open("r", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                found = [f"{where}: <json>: {exc.msg} at column {exc.colno}"]
-            else:
-                if not isinstance(data, dict):
-                    found = [f"{where}: <record>: expected a JSON object, got {type(data).__name__}"]
-                else:
-                    try:
-                        record = model.model_validate(data)
-                    except ValidationError as exc:
-                        found = format_validation_error(where, exc)
-                    else:
-                        key = getattr(record, unique) if unique else None
-                        if unique is None or key not in seen:
-                            if unique:
-                                seen[key] = number
-                            records.append(record)
-                            continue
-                        found = [f"{where}: {unique}: duplicate '{key}' (first on line {seen[key]})"]
-            total += len(found)
-            problems.extend(found[: max(0, error_limit - len(problems))])
-    if total:
-        raise InputError(problems, total)
+    problems = Problems(error_limit)
+    for where, number, data in json_lines(path, path.read_text(encoding="utf-8"), problems):
+        try:
+            record = model.model_validate(data)
+        except ValidationError as exc:
+            problems.extend(format_validation_error(where, exc))
+            continue
+        key = getattr(record, unique) if unique else None
+        if unique and key in seen:
+            problems.add(f"{where}: {unique}: duplicate '{key}' (first on line {seen[key]})")
+            continue
+        if unique:
+            seen[key] = number
+        records.append(record)
+    problems.raise_if_any()
     return records
 
 

@@ -114,3 +114,14 @@ def test_config_show_prints_full_yaml():
 def test_ladder_command(tmp_path):
     result = invoke("world", "ladder")
     assert result.exit_code == 0 and "Reading" in result.output and "Seen and" in result.output
+
+
+def test_world_lint_checks_a_frame_file_on_its_own(tmp_path):
+    from rearing.world.frames import default_frames_path
+
+    assert invoke("world", "lint", default_frames_path()).exit_code == 0
+    broken = tmp_path / "frames.yaml"
+    broken.write_text(default_frames_path().read_text().replace("about the {item}\"", "about the {gadget}\"", 1))
+    result = invoke("world", "lint", broken)
+    assert result.exit_code == 2
+    assert f"{broken}:" in result.output and "{gadget}" in result.output

@@ -17,10 +17,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from rearing.datafile import package_data, read_yaml, validation_problems
+from rearing.datafile import duplicate_keys, package_data, read_yaml, validation_problems
 from rearing.io import InputError
 from rearing.world.schema import Foundation, Pressure, Record
-from rearing.world.yamlcheck import duplicate_keys
 
 SCENARIO_SLOTS = frozenset({
     "agent", "authority", "defect", "gain", "goal", "item", "pastime", "place", "role", "target",
@@ -256,7 +255,7 @@ def _packaged_frames() -> FrameFile:
 
 
 def _load(path: str | Path) -> FrameFile:
-    data, text = read_yaml(path)
+    data, text = read_yaml(path, strict=False)
     model, problems = _check(path, text, data)
     if problems or model is None:
         raise InputError(problems)
@@ -266,7 +265,7 @@ def _load(path: str | Path) -> FrameFile:
 def lint_frames(path: str | Path) -> list[str]:
     """Every problem of one frame file as ``file:line: dotted.key: reason``; [] when it is fine."""
     try:
-        data, text = read_yaml(path)
+        data, text = read_yaml(path, strict=False)
     except InputError as exc:
         return exc.problems
     return _check(path, text, data)[1]

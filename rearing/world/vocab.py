@@ -14,9 +14,8 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from rearing.datafile import package_data
+from rearing.datafile import load_yaml, package_data
 from rearing.world.schema import Record
-from rearing.world.yamlcheck import load_strict
 
 NAMES_PER_SCENARIO = 8
 """Distinct names one scenario draws (agent, victim, target, friend, bystanders)."""
@@ -103,9 +102,9 @@ def default_vocab_path() -> Path:
 
 def load_vocab(path: str | Path | None = None) -> Vocab:
     """Load and validate a vocabulary file (default: the packaged one, read once per process)."""
-    return _packaged_vocab() if path is None else load_strict(path, Vocab)
+    return _packaged_vocab() if path is None else load_yaml(path, Vocab)
 
 
 @lru_cache(maxsize=1)
 def _packaged_vocab() -> Vocab:
-    return load_strict(default_vocab_path(), Vocab)
+    return load_yaml(default_vocab_path(), Vocab)
