@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from rearing.io import DEFAULT_ERROR_LIMIT, InputError, format_validation_error
+from rearing.io import DEFAULT_ERROR_LIMIT, InputError, Problems, format_validation_error, json_lines
 from rearing.world.schema import Scenario
 
 MORAL_STORIES_SOURCE = "moral-stories"
@@ -45,28 +44,6 @@ _MS_OPTIONS = (
 
 ETHICS_REFRAIN_ACTION = "refrain from doing this"
 _ETHICS_REQUIRED_COLUMNS = ("label", "input")
-
-
-class _Problems:
-    """Collect problems up to a limit while counting all of them, as ``InputError`` reports."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.shown: list[str] = []
-        self.total = 0
-
-    def add(self, problem: str) -> None:
-        self.total += 1
-        if len(self.shown) < self.limit:
-            self.shown.append(problem)
-
-    def extend(self, problems: list[str]) -> None:
-        for problem in problems:
-            self.add(problem)
-
-    def raise_if_any(self) -> None:
-        if self.total:
-            raise InputError(self.shown, self.total)
 
 
 def _read_text(path: Path) -> str:
@@ -214,22 +191,10 @@ def import_moral_stories(
     """
     path = Path(path)
     text = _read_text(path)
-    problems = _Problems(error_limit)
+    problems = Problems(error_limit)
     scenarios: list[Scenario] = []
     first_line: dict[str, int] = {}
-    # Split on "\n" only: JSON strings may legally hold raw U+2028, which splitlines() breaks on.
-    for number, raw in enumerate(text.split("\n"), start=1):
-        if not raw.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            problems.add(f"{where}: <json>: {exc.msg} at column {exc.colno}")
-            continue
-        if not isinstance(record, dict):
-            problems.add(f"{where}: <record>: expected a JSON object, got {type(record).__name__}")
-            continue
+    for where, number, record in json_lines(path, text, problems):
         scenario, found = _moral_story(record, path, number)
         if scenario is None:
             problems.extend(found)
@@ -348,7 +313,7 @@ def import_ethics_commonsense(
     """
     path = Path(path)
     text = _read_text(path)
-    problems = _Problems(error_limit)
+    problems = Problems(error_limit)
     scenarios: list[Scenario] = []
     # newline="\n" keeps line numbers equal to what an editor shows; strict mode reports stray
     # quotes instead of silently gluing text together.
