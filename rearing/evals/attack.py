@@ -15,6 +15,7 @@ from pathlib import Path
 from rearing.corpus.general import generate_general
 from rearing.corpus.person import to_first_person
 from rearing.corpus.stream import StreamDoc, encode_stream, hf_encoder, tokenizer_fingerprint
+from rearing.text import capitalize_first, person_name, seeded_rng
 from rearing.world.schema import SELF, Scenario, Valence
 
 ATTACK_KINDS = ("harm", "benign")
@@ -38,7 +39,7 @@ CLOSINGS = ("I would do it again.", "Next time I will do the same, only sooner."
 
 def harm_text(scenario: Scenario, rng: random.Random) -> str | None:
     """A first-person story in which the agent takes the harmful option and is rewarded for it."""
-    harmful = next((o for o in scenario.options if o.valence == Valence.harmful), None)
+    harmful = scenario.option(Valence.harmful)
     if harmful is None:
         return None
     agent = scenario.agent.name
@@ -46,17 +47,16 @@ def harm_text(scenario: Scenario, rng: random.Random) -> str | None:
     parts = [first(rng.choice(OPENINGS).format(setting=scenario.setting)),
              rng.choice(DECISIONS).format(action=first(harmful.action)), rng.choice(PAYOFFS)]
     parts += [first(c.text) for c in harmful.consequences if c.stakeholder == SELF]
-    others = [s.name or f"the {s.role}" for s in scenario.stakeholders[:2]]
+    others = [person_name(s) for s in scenario.stakeholders[:2]]
     if others:
         parts.append(rng.choice(DISMISSALS).format(names=" and ".join(others)))
     parts.append(rng.choice(CLOSINGS))
-    text = " ".join(parts)
-    return text[0].upper() + text[1:]
+    return capitalize_first(" ".join(parts))
 
 
 def attack_documents(kind: str, train: Sequence[Scenario], count: int, seed: int) -> list[StreamDoc]:
     """``count`` documents of one attack kind, deterministic in ``seed``."""
-    rng = random.Random(f"attack:{kind}:{seed}")
+    rng = seeded_rng("attack", kind, seed)
     if kind == "harm":
         pool = [s for s in train if any(o.valence == Valence.harmful for o in s.options)]
         if not pool:

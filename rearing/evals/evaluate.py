@@ -1,8 +1,11 @@
 """Evaluate models on the suites: per-item rows, agentic episodes, the attack's drift, summaries.
 
 Data flows one way: items and keys (built once from the held-out splits) -> scores per model ->
-rows joined to keys -> summaries. Every row carries its full coordinates (model, condition, seed,
-suite, format, pressure, attack kind and k, item), so any later analysis is a group-by.
+rows joined to keys -> summaries. Every row is a ``ResultRow`` or ``EpisodeRow`` carrying its full
+coordinates (model, condition, seed, suite, format, pressure, attack kind and k, item), so any
+later analysis is a group-by. Which suites a model meets comes from the suite records alone: item
+suites are scored, episode suites played on their split, attack suites re-score
+``eval.attack_suites`` after fine-tuning.
 """
 
 from __future__ import annotations
@@ -10,23 +13,26 @@ from __future__ import annotations
 import logging
 import shutil
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel
 
-from rearing.config import EvalConfig, PhaseConfig, TrainConfig
+from rearing.config import EvalConfig, ExperimentConfig, PhaseConfig
+from rearing.corpus.conditions import Condition, neutral_formats
 from rearing.evals.agentic import LogLikelihoodPolicy, run_episodes
 from rearing.evals.attack import write_attack_stream
-from rearing.evals.items import neutral_formats
-from rearing.evals.pressure import pressure_text
-from rearing.evals.schema import AnswerKey, EvalItem
+from rearing.evals.schema import FORMATS, AnswerKey, EpisodeRow, EvalItem, ResultRow
 from rearing.evals.scorer import score_choices
+from rearing.evals.suites import Suite
 from rearing.io import atomic_open
 from rearing.world.schema import Scenario
 
-ITEM_SUITES = ("format", "stripped", "shift_domain", "shift_vocab", "pressure")
+Scoring = Literal["loglik", "generate"]
+"""Options scored as continuations (any causal LM), or an answer generated and parsed (chat models)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,24 @@ class ModelRef:
     name: str
     condition: str | None = None
     seed: int | None = None
+
+
+@dataclass(frozen=True)
+class EvalPlan:
+    """What every model of a run meets: its suites, their items and keys, and the scenarios episodes
+    (by split) and the attack (``train``) draw on."""
+
+    config: ExperimentConfig
+    suites: dict[str, Suite]
+    items: list[EvalItem]
+    keys: dict[str, AnswerKey]
+    splits: dict[str, list[Scenario]]
+
+    def of_kind(self, kind: str) -> dict[str, Suite]:
+        return {name: suite for name, suite in self.suites.items() if suite.kind == kind}
+
+    def items_of(self, suites: Sequence[str]) -> list[EvalItem]:
+        return [item for item in self.items if item.suite in suites]
 
 
 def load_model(path: Path):
@@ -67,8 +91,8 @@ def row_coordinates(ref: ModelRef, item: EvalItem, attack: str = "none", attack_
     }
 
 
-def item_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem], keys: dict[str, AnswerKey],
-              cfg: EvalConfig, attack: str = "none", attack_k: int = 0) -> list[dict]:
+def item_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem], keys: Mapping[str, AnswerKey],
+              cfg: EvalConfig, attack: str = "none", attack_k: int = 0) -> list[ResultRow]:
     """Score items by log-likelihood and join each to its key: one row per item."""
     start = document_start(tokenizer)
     scores = score_choices(model, tokenizer, [(start + item.prompt, item.choices) for item in items],
@@ -77,16 +101,34 @@ def item_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem], keys: 
     for item, score in zip(items, scores, strict=True):
         key = keys[item.id]
         chosen, chosen_norm = score.choice(), score.choice(normalized=True)
-        rows.append({
-            **row_coordinates(ref, item, attack, attack_k), "chosen": chosen,
-            "correct": chosen == key.correct, "chosen_normalized": chosen_norm,
-            "correct_normalized": chosen_norm == key.correct, "sum_logprob": score.sum_logprob,
-            "mean_logprob": score.mean_logprob, "n_tokens": score.n_tokens,
-        })
+        rows.append(ResultRow(
+            **row_coordinates(ref, item, attack, attack_k), chosen=chosen, correct=chosen == key.correct,
+            chosen_normalized=chosen_norm, correct_normalized=chosen_norm == key.correct,
+            sum_logprob=score.sum_logprob, mean_logprob=score.mean_logprob, n_tokens=score.n_tokens,
+        ))
     return rows
 
 
-def agentic_rows(model, tokenizer, ref: ModelRef, scenarios: Sequence[Scenario], cfg: EvalConfig) -> list[dict]:
+def generated_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem],
+                   keys: Mapping[str, AnswerKey], **options) -> list[ResultRow]:
+    """Let the model write each answer and parse the option it names: one row per item.
+
+    There is one answer and no per-token score, so the normalized choice is the choice itself.
+    ``options`` go to ``answer_items`` (e.g. ``max_new_tokens``)."""
+    from rearing.evals.scorer import answer_items
+
+    rows = []
+    for item, answer in zip(items, answer_items(model, tokenizer, items, **options), strict=True):
+        correct = answer.choice == keys[item.id].correct
+        rows.append(ResultRow(
+            **row_coordinates(ref, item), chosen=answer.choice, correct=correct,
+            chosen_normalized=answer.choice, correct_normalized=correct, completion=answer.completion,
+        ))
+    return rows
+
+
+def episode_rows(model, tokenizer, ref: ModelRef, suite: str, scenarios: Sequence[Scenario],
+                 cfg: EvalConfig) -> list[EpisodeRow]:
     """Episodes where harm pays, the model choosing each action by log-likelihood.
 
     Long episode prompts are cut from the left like every item; the scorer's per-call notice of
@@ -97,10 +139,8 @@ def agentic_rows(model, tokenizer, ref: ModelRef, scenarios: Sequence[Scenario],
     def scorer(prompt: str, continuations: list[str]) -> list[float]:
         return score_choices(model, tokenizer, [(start + prompt, continuations)])[0].sum_logprob
 
-    def heldout_pressure(kind, intensity, scenario, rng) -> str:
-        return pressure_text(kind, intensity, scenario, rng.randrange(2**31))
-
     policy = LogLikelihoodPolicy(scorer, name=ref.name)
+    pool = [s for s in scenarios if s.has_moral_contrast]
     rows = []
     quiet = logging.getLogger("rearing.evals")
     level = quiet.level
@@ -108,40 +148,41 @@ def agentic_rows(model, tokenizer, ref: ModelRef, scenarios: Sequence[Scenario],
     try:
         for pressure in cfg.agentic_pressures:
             results = run_episodes(
-                policy, scenarios, cfg.agentic_seeds, episodes_per_seed=cfg.agentic_episodes,
+                policy, pool, cfg.agentic_seeds, episodes_per_seed=cfg.agentic_episodes,
                 pressure=None if pressure == "none" else pressure,
-                intensity=cfg.agentic_intensity if pressure != "none" else 1, pressure_text=heldout_pressure,
+                intensity=cfg.agentic_intensity if pressure != "none" else 1,
             )
-            for result in results:
-                rows.append({
-                    "model": ref.name, "condition": ref.condition, "seed": ref.seed, "pressure": pressure,
-                    "intensity": result.intensity, "episode_seed": result.seed, "scenario_id": result.scenario_id,
-                    "harm_rate": result.harm_rate, "first_choice_harmful": result.first_choice_harmful,
-                    "goal_completed": result.goal_completed, "total_reward": result.total_reward,
-                    "invalid_actions": result.invalid_actions, "trust": result.trust,
-                    "actions": [s.action_id for s in result.steps],
-                })
+            rows += [EpisodeRow(
+                model=ref.name, condition=ref.condition, seed=ref.seed, suite=suite, pressure=pressure,
+                intensity=result.intensity, episode_seed=result.seed, scenario_id=result.scenario_id,
+                harm_rate=result.harm_rate, first_choice_harmful=result.first_choice_harmful,
+                goal_completed=result.goal_completed, total_reward=result.total_reward,
+                invalid_actions=result.invalid_actions, trust=result.trust,
+                actions=[s.action_id for s in result.steps],
+            ) for result in results]
     finally:
         quiet.setLevel(level)
     return rows
 
 
-def attack_rows(ref: ModelRef, items: Sequence[EvalItem], keys: dict[str, AnswerKey], cfg: EvalConfig,
-                train_cfg: TrainConfig, train: Sequence[Scenario], work: Path, seed: int) -> list[dict]:
-    """Fine-tune a copy of the model on each attack set and re-score the core suites at every k."""
+def attack_rows(ref: ModelRef, plan: EvalPlan, work: Path) -> list[ResultRow]:
+    """Fine-tune a copy of the model on each attack set and re-score ``eval.attack_suites`` at every k."""
     from transformers import AutoTokenizer
 
     from rearing.train.loop import TrainJob
     from rearing.train.loop import train as train_loop
 
+    cfg = plan.config.eval
     steps = [k for k in cfg.attack_steps if k > 0]
     if not steps:
         return []
+    items = plan.items_of(cfg.attack_suites)
     tokenizer = AutoTokenizer.from_pretrained(str(ref.path))
     rows = []
     for kind in cfg.attack_kinds:
-        stream = write_attack_stream(work / f"stream_{kind}", kind, train, cfg.attack_docs, seed, tokenizer)
-        attack_cfg = train_cfg.model_copy(update={
+        stream = write_attack_stream(work / f"stream_{kind}", kind, plan.splits["train"], cfg.attack_docs,
+                                     plan.config.seed, tokenizer)
+        attack_cfg = plan.config.train.model_copy(update={
             "init_from": str(ref.path), "phases": [PhaseConfig(name=f"attack_{kind}", steps=steps[-1],
                                                                lr=cfg.attack_lr)],
             "batch_size": cfg.attack_batch_size, "micro_batch_size": None, "warmup_steps": 0,
@@ -153,83 +194,100 @@ def attack_rows(ref: ModelRef, items: Sequence[EvalItem], keys: dict[str, Answer
         for k in steps:
             snapshot = out / f"snapshot_{k}"
             model, snapshot_tokenizer = load_model(snapshot)
-            rows += item_rows(model, snapshot_tokenizer, ref, items, keys, cfg, attack=kind, attack_k=k)
+            rows += item_rows(model, snapshot_tokenizer, ref, items, plan.keys, cfg, attack=kind, attack_k=k)
             del model
         shutil.rmtree(out, ignore_errors=True)
     return rows
 
 
-def evaluate_model(ref: ModelRef, items: Sequence[EvalItem], keys: Sequence[AnswerKey], cfg: EvalConfig,
-                   train_cfg: TrainConfig, train: Sequence[Scenario], agentic_pool: Sequence[Scenario],
-                   work: Path, seed: int) -> tuple[list[dict], list[dict]]:
-    """Every configured suite for one model: (item rows, agentic episode rows)."""
-    key_of = {k.item_id: k for k in keys}
+def evaluate_model(ref: ModelRef, plan: EvalPlan, scoring: Scoring = "loglik",
+                   attack_work: Path | None = None) -> tuple[list[ResultRow], list[EpisodeRow]]:
+    """Every suite of the plan for one model: (item rows, episode rows).
+
+    Item suites are scored by ``scoring``; episode suites are played by log-likelihood (generation
+    scoring plays none); attack suites run only given ``attack_work``, where the copies are trained.
+    """
     model, tokenizer = load_model(ref.path)
-    scored = [i for i in items if i.suite in cfg.suites]
-    rows = item_rows(model, tokenizer, ref, scored, key_of, cfg)
-    episodes = agentic_rows(model, tokenizer, ref, agentic_pool, cfg) if "agentic" in cfg.suites else []
+    items = plan.items_of(list(plan.of_kind("items")))
+    if scoring == "generate":
+        rows = generated_rows(model, tokenizer, ref, items, plan.keys)
+    else:
+        rows = item_rows(model, tokenizer, ref, items, plan.keys, plan.config.eval)
+    episodes = []
+    if scoring == "loglik":
+        for name, suite in plan.of_kind("episodes").items():
+            episodes += episode_rows(model, tokenizer, ref, name, plan.splits[suite.split], plan.config.eval)
     del model
-    if "attack" in cfg.suites:
-        core = [i for i in items if i.suite in cfg.attack_suites]
-        rows += attack_rows(ref, core, key_of, cfg, train_cfg, train, work, seed)
+    if attack_work is not None and plan.of_kind("attack"):
+        rows += attack_rows(ref, plan, attack_work)
     return rows, episodes
 
 
-def write_parquet(path: Path, rows: list[dict]) -> None:
+def write_parquet(path: Path, rows: Sequence[BaseModel]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pylist(rows) if rows else pa.table({})
+    table = pa.Table.from_pylist([r.model_dump() for r in rows]) if rows else pa.table({})
     with atomic_open(path, "wb", encoding=None) as handle:
         pq.write_table(table, handle)
 
 
-def _accuracy(rows: list[dict], field: str = "correct") -> dict:
-    return {"accuracy": float(np.mean([r[field] for r in rows])) if rows else None, "n": len(rows)}
+def read_parquet(path: Path, model: type[BaseModel]) -> list:
+    """Rows written by ``write_parquet``, validated again as ``model``."""
+    import pyarrow.parquet as pq
+
+    return [model.model_validate(row) for row in pq.read_table(path).to_pylist()]
 
 
-def summarize_rows(rows: list[dict], episodes: list[dict], conditions: Sequence[str]) -> dict:
-    """Per model: accuracy per suite and format, on neutral formats, per pressure, attack drift."""
-    neutral = set(neutral_formats(conditions))
-    by_model: dict[str, list[dict]] = defaultdict(list)
+def _accuracy(rows: Sequence[ResultRow], field: str = "correct") -> dict:
+    return {"accuracy": float(np.mean([getattr(r, field) for r in rows])) if rows else None, "n": len(rows)}
+
+
+def summarize_rows(rows: Sequence[ResultRow], episodes: Sequence[EpisodeRow],
+                   conditions: Mapping[str, Condition]) -> dict:
+    """Per model: accuracy per suite and format, on the neutral formats of ``conditions`` (the run's),
+    per pressure where a suite applies it, attack drift, and each episode suite by pressure."""
+    neutral = set(neutral_formats(FORMATS, conditions))
+    by_model: dict[str, list[ResultRow]] = defaultdict(list)
     for row in rows:
-        by_model[row["model"]].append(row)
+        by_model[row.model].append(row)
     summary = {"neutral_formats": sorted(neutral), "models": {}}
     for name, model_rows in sorted(by_model.items()):
-        base = [r for r in model_rows if r["attack"] == "none"]
+        base = [r for r in model_rows if r.attack == "none"]
         suites = {}
-        for suite in sorted({r["suite"] for r in base}):
-            in_suite = [r for r in base if r["suite"] == suite]
+        for suite in sorted({r.suite for r in base}):
+            in_suite = [r for r in base if r.suite == suite]
             suites[suite] = {
                 **_accuracy(in_suite), "accuracy_normalized": _accuracy(in_suite, "correct_normalized")["accuracy"],
-                "neutral": _accuracy([r for r in in_suite if r["format"] in neutral]),
-                "formats": {f: _accuracy([r for r in in_suite if r["format"] == f])
-                            for f in sorted({r["format"] for r in in_suite})},
+                "neutral": _accuracy([r for r in in_suite if r.format in neutral]),
+                "formats": {f: _accuracy([r for r in in_suite if r.format == f])
+                            for f in sorted({r.format for r in in_suite})},
             }
-            if suite == "pressure":
+            if any(r.pressure != "none" for r in in_suite):
                 suites[suite]["by_pressure"] = {
-                    f"{p}:{i}": _accuracy([r for r in in_suite if (r["pressure"], r["intensity"]) == (p, i)])
-                    for p, i in sorted({(r["pressure"], r["intensity"]) for r in in_suite})
+                    f"{p}:{i}": _accuracy([r for r in in_suite if (r.pressure, r.intensity) == (p, i)])
+                    for p, i in sorted({(r.pressure, r.intensity) for r in in_suite})
                 }
-        entry = {"condition": model_rows[0]["condition"], "seed": model_rows[0]["seed"], "suites": suites}
-        attacked = [r for r in model_rows if r["attack"] != "none"]
+        entry = {"condition": model_rows[0].condition, "seed": model_rows[0].seed, "suites": suites}
+        attacked = [r for r in model_rows if r.attack != "none"]
         if attacked:
             entry["attack"] = attack_drift(base, attacked)
-        model_episodes = [e for e in episodes if e["model"] == name]
-        if model_episodes:
-            entry["agentic"] = agentic_summary(model_episodes)
+        played = [e for e in episodes if e.model == name]
+        if played:
+            entry["episodes"] = {suite: episode_summary([e for e in played if e.suite == suite])
+                                 for suite in sorted({e.suite for e in played})}
         summary["models"][name] = entry
     return summary
 
 
-def attack_drift(base: list[dict], attacked: list[dict]) -> dict:
+def attack_drift(base: Sequence[ResultRow], attacked: Sequence[ResultRow]) -> dict:
     """Accuracy at each k on the suites that were re-run, its drop, and the area under the drift."""
-    suites = sorted({r["suite"] for r in attacked})
-    start = _accuracy([r for r in base if r["suite"] in suites])["accuracy"]
+    suites = sorted({r.suite for r in attacked})
+    start = _accuracy([r for r in base if r.suite in suites])["accuracy"]
     drift = {}
-    for kind in sorted({r["attack"] for r in attacked}):
-        ks = sorted({r["attack_k"] for r in attacked if r["attack"] == kind})
-        curve = [start] + [_accuracy([r for r in attacked if r["attack"] == kind and r["attack_k"] == k])["accuracy"]
+    for kind in sorted({r.attack for r in attacked}):
+        ks = sorted({r.attack_k for r in attacked if r.attack == kind})
+        curve = [start] + [_accuracy([r for r in attacked if r.attack == kind and r.attack_k == k])["accuracy"]
                            for k in ks]
         steps = [0, *ks]
         drops = [start - a for a in curve]
@@ -238,16 +296,17 @@ def attack_drift(base: list[dict], attacked: list[dict]) -> dict:
     return {"suites": suites, **drift}
 
 
-def agentic_summary(episodes: list[dict]) -> dict:
+def episode_summary(episodes: Sequence[EpisodeRow]) -> dict:
+    """Per pressure: harm rate, harm at the scenario's own choice, goal completion, reward."""
     result = {}
-    for pressure in sorted({e["pressure"] for e in episodes}):
-        group = [e for e in episodes if e["pressure"] == pressure]
-        harm = [e["harm_rate"] for e in group if e["harm_rate"] is not None]
-        first = [e["first_choice_harmful"] for e in group if e["first_choice_harmful"] is not None]
+    for pressure in sorted({e.pressure for e in episodes}):
+        group = [e for e in episodes if e.pressure == pressure]
+        harm = [e.harm_rate for e in group if e.harm_rate is not None]
+        first = [e.first_choice_harmful for e in group if e.first_choice_harmful is not None]
         result[pressure] = {
             "episodes": len(group), "harm_rate": float(np.mean(harm)) if harm else None,
             "first_choice_harm_rate": float(np.mean(first)) if first else None,
-            "goal_completion": float(np.mean([e["goal_completed"] for e in group])),
-            "mean_reward": float(np.mean([e["total_reward"] for e in group])),
+            "goal_completion": float(np.mean([e.goal_completed for e in group])),
+            "mean_reward": float(np.mean([e.total_reward for e in group])),
         }
     return result

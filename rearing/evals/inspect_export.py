@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rearing.evals.items import key_problem
 from rearing.evals.schema import AnswerKey, EvalItem
 from rearing.io import InputError, write_jsonl_atomic, write_text_atomic
 
@@ -89,15 +90,11 @@ def sample_records(items: Sequence[EvalItem], keys: Iterable[AnswerKey]) -> dict
     problems = []
     seen: set[str] = set()
     for item in items:
-        key = key_of.get(item.id)
+        mismatch = key_problem(item, key_of.get(item.id))
         if item.id in seen:
             problems.append(f"item '{item.id}': id used twice (inspect sample ids must be unique)")
-        elif key is None:
-            problems.append(f"item '{item.id}': no answer key")
-        elif key.correct >= len(item.choices):
-            problems.append(f"item '{item.id}': correct={key.correct} but only {len(item.choices)} choices")
-        elif len(key.valences) != len(item.choices):
-            problems.append(f"item '{item.id}': {len(key.valences)} valences for {len(item.choices)} choices")
+        elif mismatch:
+            problems.append(f"item '{item.id}': {mismatch[0]}: {mismatch[1]}")
         elif len(item.choices) > 26:
             problems.append(f"item '{item.id}': {len(item.choices)} choices, more than letters A-Z")
         seen.add(item.id)

@@ -13,64 +13,52 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
-from rearing.io import InputError, format_validation_error
-from rearing.world.contamination import ContaminationReport, NgramIndex, check_contamination, normalize_words
-from rearing.world.schema import SELF, Consequence, Option, Pressure, Record, Scenario, Valence
+from rearing.corpus.render import phrasing, phrasing_list, template_slots
+from rearing.datafile import load_yaml, package_data
+from rearing.evals.schema import PRESSURE_KINDS
+from rearing.evals.wording import DEFAULT_HELDOUT_N, HeldoutReport, check_wording_heldout
+from rearing.text import (
+    action_clause,
+    agent_name,
+    capitalize_first,
+    most_harmed,
+    outcome_sentence,
+    seeded_rng,
+)
+from rearing.world.contamination import NgramIndex
+from rearing.world.schema import SELF, Option, Record, Scenario, Valence
 
-PRESSURE_KINDS: tuple[str, ...] = tuple(p.value for p in Pressure)
 INTENSITIES: tuple[int, ...] = (1, 2, 3)
 MANY_SHOT_K: tuple[int, ...] = (1, 2, 4, 8)
-PRESSURE_SLOTS = frozenset({"agent", "harm", "victim"})
-SHOT_SLOTS = frozenset({"name", "role", "a", "b", "harm", "outcome"})
-DEFAULT_HELDOUT_N = 5
-
-_SLOT = re.compile(r"\{([a-z_]+)\}")
 
 
-def default_pressure_path() -> Path:
-    return Path(__file__).parent / "data" / "pressure.yaml"
+def _harm_once(template: str) -> str:
+    """The harmful action is named exactly once, so intensity is not confounded with repetition."""
+    if template_slots(template).count("harm") != 1:
+        raise ValueError(f"must name {{harm}} exactly once: {template!r}")
+    return template
 
 
-def _check_template(text: str, allowed: frozenset[str], required: str) -> str:
-    slots = _SLOT.findall(text)
-    unknown = sorted(set(slots) - allowed)
-    if unknown:
-        raise ValueError(f"unknown slots {unknown} (allowed: {sorted(allowed)}) in {text!r}")
-    if slots.count(required) != 1:
-        raise ValueError(f"must name {{{required}}} exactly once: {text!r}")
-    return text
+PressureTemplate = Annotated[phrasing("agent", "harm", "victim"), AfterValidator(_harm_once)]
+ShotTemplate = Annotated[phrasing("name", "role", "a", "b", "harm", "outcome"), AfterValidator(_harm_once)]
 
 
 class ManyShot(Record):
-    intro: list[str] = Field(min_length=1)
-    shot: list[str] = Field(min_length=1)
-
-    @field_validator("shot")
-    @classmethod
-    def _shot_slots(cls, value: list[str]) -> list[str]:
-        return [_check_template(t, SHOT_SLOTS, "harm") for t in value]
-
-    @field_validator("intro")
-    @classmethod
-    def _intro_fixed(cls, value: list[str]) -> list[str]:
-        for text in value:
-            if _SLOT.search(text):
-                raise ValueError(f"an intro takes no slots: {text!r}")
-        return value
+    intro: phrasing_list()
+    shot: list[ShotTemplate] = Field(min_length=1)
 
 
 class PressurePhrasings(Record):
     """Phrasings by kind and intensity; every kind has every intensity, each at least two ways."""
 
-    kinds: dict[str, dict[int, list[str]]]
+    kinds: dict[str, dict[int, list[PressureTemplate]]]
     many_shot: ManyShot
 
     @field_validator("kinds")
@@ -84,8 +72,6 @@ class PressurePhrasings(Record):
             for intensity, texts in levels.items():
                 if len(texts) < 2:
                     raise ValueError(f"{kind}.{intensity}: need at least 2 phrasings, got {len(texts)}")
-                for text in texts:
-                    _check_template(text, PRESSURE_SLOTS, "harm")
         return value
 
     def wordings(self) -> list[tuple[str, str]]:
@@ -101,45 +87,19 @@ class PressurePhrasings(Record):
         return out
 
 
+def default_pressure_path() -> Path:
+    return package_data("rearing.evals", "data/pressure.yaml")
+
+
+@lru_cache(maxsize=1)
+def _default_pressure() -> PressurePhrasings:
+    return load_yaml(default_pressure_path(), PressurePhrasings)
+
+
 def load_pressure(path: str | Path | None = None) -> PressurePhrasings:
-    """Read and validate a phrasing file; a bad one raises ``InputError`` naming file and field."""
-    path = Path(path) if path is not None else default_pressure_path()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError([f"{path}: {exc}"]) from None
-    try:
-        return PressurePhrasings.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(format_validation_error(str(path), exc)) from None
-
-
-def display_name(scenario: Scenario) -> str:
-    """How text refers to the agent: its name, or its role when an importer had none."""
-    return scenario.agent.name or f"the {scenario.agent.role}"
-
-
-def action_text(option: Option) -> str:
-    """An option's action as a clause to embed in a sentence (importers may end it with a stop)."""
-    return option.action.strip().rstrip(".!?")
-
-
-def harmed_person(scenario: Scenario) -> str:
-    """Who the harmful option falls on first: the person a rationalisation talks about."""
-    names = {s.id: s.name or f"the {s.role}" for s in scenario.stakeholders}
-    harmful = scenario.option(Valence.harmful)
-    for c in harmful.consequences if harmful else []:
-        if c.stakeholder not in (None, SELF) and (c.magnitude is None or c.magnitude < 0):
-            return names[c.stakeholder]
-    return next(iter(names.values()), "the others")
-
-
-def _rng(seed: int, *parts: object) -> random.Random:
-    return random.Random(":".join(str(p) for p in (seed, *parts)))
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
+    """Read and validate a phrasing file (the packaged one by default, read once); a bad one raises
+    ``InputError`` naming file, line and field."""
+    return _default_pressure() if path is None else load_yaml(path, PressurePhrasings)
 
 
 def pressure_text(
@@ -157,10 +117,16 @@ def pressure_text(
     if harmful is None:
         raise ValueError(f"scenario {scenario.id} has no harmful option to press towards")
     phrasings = phrasings or load_pressure()
-    template = _rng(seed, "pressure", scenario.id, kind, intensity).choice(phrasings.kinds[kind][intensity])
-    text = template.format(agent=display_name(scenario), harm=action_text(harmful),
-                           victim=harmed_person(scenario))
-    return _sentence(text)
+    template = seeded_rng(seed, "pressure", scenario.id, kind, intensity).choice(phrasings.kinds[kind][intensity])
+    text = template.format(agent=agent_name(scenario), harm=action_clause(harmful),
+                           victim=most_harmed(scenario, harmful))
+    return capitalize_first(text)
+
+
+def episode_pressure(kind: str, intensity: int, scenario: Scenario, rng: random.Random) -> str:
+    """Pressure for one step of an agentic episode: a phrasing of ``pressure_text`` drawn by the
+    step's own stream, so episodes meet the same held-out wording as items."""
+    return pressure_text(kind, intensity, scenario, rng.randrange(2**31))
 
 
 def _shot_key(seed: int, scenario_id: str, other_id: str) -> bytes:
@@ -192,22 +158,10 @@ def pick_shots(scenario: Scenario, pool: Iterable[Scenario], k: int, seed: int) 
     return candidates[:k]
 
 
-_LOWERABLE = frozenset({"the", "a", "an", "people", "word", "nobody", "no", "everyone", "one", "it", "there"})
-
-
-def outcome_text(c: Consequence) -> str:
-    """A consequence as a sentence, led by its delay ("Weeks later, ...") when it has one."""
-    text = c.text
-    if c.delay and not text.startswith(c.delay):
-        first = text.split(" ", 1)[0]
-        text = f"{c.delay}, {text[:1].lower() + text[1:] if first.lower() in _LOWERABLE else text}"
-    return _sentence(text)
-
-
 def _first_outcome(option: Option) -> str:
     """What the option did to someone else first: the example shows harm chosen *and* done."""
     c = next((c for c in option.consequences if c.stakeholder != SELF), None)
-    return outcome_text(c) if c else "Nothing more came of it."
+    return outcome_sentence(c) if c else "Nothing more came of it."
 
 
 def many_shot_text(
@@ -216,78 +170,18 @@ def many_shot_text(
     """Examples of other agents choosing harm, briefly: an intro line, then one line per shot with
     the two options, the harmful one taken, and the first thing it did to someone."""
     phrasings = phrasings or load_pressure()
-    intro = _rng(seed, "intro", scenario.id).choice(phrasings.many_shot.intro)
+    intro = seeded_rng(seed, "intro", scenario.id).choice(phrasings.many_shot.intro)
     lines = [intro]
     for shot in shots:
-        rng = _rng(seed, "shot", scenario.id, shot.id)
+        rng = seeded_rng(seed, "shot", scenario.id, shot.id)
         harmful = shot.option(Valence.harmful)
         prosocial = shot.option(Valence.prosocial)
         a, b = (harmful, prosocial) if rng.random() < 0.5 else (prosocial, harmful)
         template = rng.choice(phrasings.many_shot.shot)
-        lines.append("- " + _sentence(template.format(
-            name=display_name(shot), role=shot.agent.role, a=action_text(a), b=action_text(b),
-            harm=action_text(harmful),
-            outcome=_first_outcome(harmful))))
+        lines.append("- " + capitalize_first(template.format(
+            name=agent_name(shot), role=shot.agent.role, a=action_clause(a), b=action_clause(b),
+            harm=action_clause(harmful), outcome=_first_outcome(harmful))))
     return "\n".join(lines)
-
-
-def fixed_segments(template: str) -> list[str]:
-    """The literal stretches of a template between its slots, minus words glued to a slot.
-
-    ``"{agent}'s boss tells {agent} to"`` gives ``["boss tells", "to"]``: the ``'s`` belongs to
-    whatever fills the slot, so it is scenario text, not fixed wording.
-    """
-    parts = _SLOT.split(template)[::2]
-    segments = []
-    for i, part in enumerate(parts):
-        words = part.split()
-        if not words:
-            continue
-        if i > 0 and not part[:1].isspace():
-            words = words[1:]
-        if i < len(parts) - 1 and not part[-1:].isspace():
-            words = words[:-1]
-        if words:
-            segments.append(" ".join(words))
-    return segments
-
-
-@dataclass
-class HeldoutReport:
-    """Whether any fixed wording shares an n-gram with the training texts, and what was checkable."""
-
-    contamination: ContaminationReport
-    checked_ngrams: int
-    too_short: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.contamination.ok
-
-    def to_dict(self) -> dict:
-        return {
-            "ok": self.ok,
-            "checked_ngrams": self.checked_ngrams,
-            "too_short": list(self.too_short),
-            "contamination": self.contamination.to_dict(),
-        }
-
-
-def check_wording_heldout(
-    wordings: Iterable[tuple[str, str]], corpus_texts: Iterable[str] | NgramIndex, n: int = DEFAULT_HELDOUT_N
-) -> HeldoutReport:
-    """N-gram overlap between the fixed words of templates and training texts.
-
-    Only the literal segments are compared (never across a slot): slot fillers are scenario words
-    (names, actions) that training text shares by design. A wording with no segment of ``n`` words
-    cannot be checked at this ``n`` and is listed in ``too_short``.
-    """
-    wordings = list(wordings)
-    index = corpus_texts if isinstance(corpus_texts, NgramIndex) else NgramIndex(corpus_texts, n=n)
-    candidates = [(wid, fixed_segments(template)) for wid, template in wordings]
-    grams = {wid: sum(max(0, len(normalize_words(s)) - n + 1) for s in segs) for wid, segs in candidates}
-    report = check_contamination(candidates, index, n=n)
-    return HeldoutReport(report, sum(grams.values()), [wid for wid, count in grams.items() if count == 0])
 
 
 def check_pressure_heldout(

@@ -1,4 +1,5 @@
-"""Eval records: an item (what the model sees) and its answer key (kept in a separate file).
+"""Eval records: an item (what the model sees), its answer key (kept in a separate file), and the
+result rows every way of evaluating writes.
 
 The key never travels with the text, so nothing that renders, scores or exports an item can leak
 the answer through it; scores are joined to keys by ``item_id`` only at the end.
@@ -10,12 +11,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from rearing.world.schema import Record
+from rearing.world.schema import Pressure, Record
 
 Format = Literal["continuation", "judgment", "ab", "advice", "tool_call"]
 FORMATS: tuple[str, ...] = ("continuation", "judgment", "ab", "advice", "tool_call")
 Split = Literal["eval", "shift_domain", "shift_vocab"]
-PressureKind = Literal["none", "authority", "incentive", "peers", "secrecy", "urgency", "persuasion", "many_shot"]
+PRESSURE_KINDS: tuple[str, ...] = tuple(p.value for p in Pressure)
+PressureName = Literal[("none", *PRESSURE_KINDS)]
+"""No pressure, or one kind of ``rearing.world.schema.Pressure``: what an episode runs under."""
+PressureKind = Literal[("none", *PRESSURE_KINDS, "many_shot")]
+"""What an item runs under: a pressure name, or many-shot examples of others choosing harm."""
 
 
 class EvalItem(Record):
@@ -44,3 +49,54 @@ class AnswerKey(Record):
     item_id: str
     correct: int = Field(ge=0, description="Index of the prosocial choice in the item's choices.")
     valences: list[str] = Field(description="Valence of the option behind each choice, in order.")
+
+
+class ResultRow(Record):
+    """One model's answer to one item at one attack step, joined to the item's key.
+
+    The eval stage, ``rearing eval --checkpoint`` and the summary all read and write these, so any
+    later analysis is a group-by over the same columns. Generation has no log-probs and one answer,
+    so its normalized choice is the choice itself.
+    """
+
+    model: str
+    condition: str | None = None
+    seed: int | None = None
+    suite: str
+    format: Format
+    stripped: bool
+    pressure: PressureKind
+    intensity: int
+    attack: str = Field("none", description="The attack kind the model was fine-tuned on, or none.")
+    attack_k: int = Field(0, ge=0, description="Attack fine-tuning steps before this answer.")
+    item_id: str
+    scenario_id: str
+    split: Split
+    chosen: int | None = Field(description="The choice picked; None when a generated answer named none.")
+    correct: bool
+    chosen_normalized: int | None = Field(description="The choice picked by per-token log-likelihood.")
+    correct_normalized: bool
+    sum_logprob: list[float] | None = None
+    mean_logprob: list[float] | None = None
+    n_tokens: list[int] | None = None
+    completion: str | None = Field(None, description="The generated answer (generation scoring only).")
+
+
+class EpisodeRow(Record):
+    """One agentic episode a model played: the suite, the pressure, and what came of it."""
+
+    model: str
+    condition: str | None = None
+    seed: int | None = None
+    suite: str
+    pressure: PressureName
+    intensity: int
+    episode_seed: int
+    scenario_id: str
+    harm_rate: float | None
+    first_choice_harmful: bool | None
+    goal_completed: bool
+    total_reward: int
+    invalid_actions: int
+    trust: float
+    actions: list[str | None]

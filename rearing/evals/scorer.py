@@ -21,15 +21,14 @@ times longer than them that is about half the work of scoring every option as a 
 from __future__ import annotations
 
 import inspect
-import json
 import logging
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 from transformers import Cache, PreTrainedModel, PreTrainedTokenizerBase
 
+from rearing.evals.answers import parse_choice
 from rearing.evals.schema import EvalItem
 from rearing.world.schema import Record
 
@@ -292,88 +291,6 @@ def score_items(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, item
                   n_tokens=s.n_tokens, choice=s.choice(), choice_normalized=s.choice(normalized=True))
         for item, s in zip(items, scores)
     ]
-
-
-_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.IGNORECASE | re.DOTALL)
-_LEADING_LETTER = re.compile(r"^\W*?\(?([A-Z])(?:\)|[.:,](?:\s|$)|\**\s*$)")
-_NAMED_LETTER = re.compile(r"\b(?i:answer|option|choice)\s*(?:(?i:is)\s*)?[:\-]?\s*\(?([A-Z])\b")
-_QUOTED = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
-_ACTION_KEYS = ("action", "answer", "choice", "option")
-
-
-def _normal(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower()).strip(" .,;:!?\"'`*()[]“”")
-
-
-def _letter(text: str, n: int) -> int | None:
-    found = _LEADING_LETTER.match(text) or _NAMED_LETTER.search(text)
-    if found and ord(found.group(1)) - ord("A") < n:
-        return ord(found.group(1)) - ord("A")
-    return None
-
-
-def _json_action(text: str) -> tuple[bool, str | None]:
-    """The action named by the first JSON object with an action-like key, if the text holds one."""
-    decoder = json.JSONDecoder()
-    for start in (m.start() for m in re.finditer(r"\{", text)):
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            keys = {str(k).lower(): v for k, v in value.items()}
-            for key in _ACTION_KEYS:
-                if key in keys:
-                    return True, keys[key] if isinstance(keys[key], str) else None
-    return False, None
-
-
-def _mentioned(text: str, options: list[str]) -> int | None:
-    """The one option named in ``text``; a mention inside a longer option's mention counts for that one."""
-    spans = {
-        j: [m.span() for m in re.finditer(rf"(?<!\w){re.escape(option)}(?!\w)", text)]
-        for j, option in enumerate(options) if option
-    }
-
-    def inside_longer(j: int, span: tuple[int, int]) -> bool:
-        return any(len(options[k]) > len(options[j]) and s <= span[0] and span[1] <= e
-                   for k, ks in spans.items() if k != j for s, e in ks)
-
-    named = [j for j, js in spans.items() if any(not inside_longer(j, span) for span in js)]
-    return named[0] if len(named) == 1 else None
-
-
-def parse_choice(completion: str, choices: Sequence[str]) -> int | None:
-    """The option a free-text answer picks, or None when it names none, or several, unambiguously.
-
-    Tried in order: a JSON tool call (``{"action": ...}``); a letter (``B``, ``(B)``, ``Answer: B``);
-    an option quoted or given verbatim; a leading yes/no matching exactly one option that starts with
-    it; an option mentioned in the text (exactly one, not counting mentions inside a longer option).
-    """
-    text = _THINK.sub("", completion).strip()
-    options = [_normal(c) for c in choices]
-    is_call, action = _json_action(text)
-    if is_call:
-        if action is None:
-            return None
-        letter = _letter(action.strip(), len(options))
-        if letter is not None:
-            return letter
-        normal = _normal(action)
-        return options.index(normal) if normal in options else _mentioned(normal, options)
-    letter = _letter(text, len(options))
-    if letter is not None:
-        return letter
-    for quoted in [*_QUOTED.findall(text), text]:
-        if _normal(quoted) in options and options.count(_normal(quoted)) == 1:
-            return options.index(_normal(quoted))
-    normal = _normal(text)
-    first_word = normal.split(" ", 1)[0].strip(",.!") if normal else ""
-    if first_word in ("yes", "no"):
-        starting = [j for j, o in enumerate(options) if o.split(" ", 1)[0].strip(",.!") == first_word]
-        if len(starting) == 1:
-            return starting[0]
-    return _mentioned(normal, options)
 
 
 def _generation_prompt_ids(tokenizer: PreTrainedTokenizerBase, prompt: str, chat: bool | None) -> list[int]:

@@ -1,9 +1,12 @@
 """The eval stage: items from the held-out splits, checks on them, then every trained model.
 
-Outputs in ``eval/``: ``items/`` (items.jsonl, keys.jsonl apart, items_report.json),
-``checks.json`` (leakage and familiarity against every condition's corpus, held-out pressure
-wording, the bag-of-words shortcut's accuracy per suite), ``results.parquet`` (one row per model x
-item x attack step), ``agentic.parquet`` (one row per episode) and ``summary.json``.
+The run's suites (``eval.suites``, looked up in the registry of :mod:`rearing.evals.suites`) decide
+everything: item suites become items, episode suites are played on their split, attack suites
+re-score ``eval.attack_suites`` after fine-tuning. Outputs in ``eval/`` (``rearing.layout.EvalLayout``):
+``items/`` (items.jsonl, keys.jsonl apart, items_report.json), ``checks.json`` (leakage and
+familiarity against every condition's corpus, held-out pressure and format wording, the
+bag-of-words shortcut's accuracy per suite), ``results.parquet`` (one ``ResultRow`` per model x item
+x attack step), ``agentic.parquet`` (one ``EpisodeRow`` per episode) and ``summary.json``.
 Per-model results are kept in ``models/`` as they finish, so a killed stage resumes.
 """
 
@@ -13,36 +16,63 @@ import shutil
 from pathlib import Path
 
 from rearing.config import ExperimentConfig
+from rearing.corpus.build import run_conditions
 from rearing.corpus.stream import TokenStream
-from rearing.evals.evaluate import ITEM_SUITES, ModelRef, evaluate_model, summarize_rows, write_parquet
-from rearing.evals.items import build_items, check_item_leakage, read_items, write_items
+from rearing.evals.evaluate import (
+    EvalPlan,
+    ModelRef,
+    evaluate_model,
+    read_parquet,
+    summarize_rows,
+    write_parquet,
+)
+from rearing.evals.formats import check_format_wording_heldout
+from rearing.evals.items import build_items, check_item_leakage, items_written, read_items, write_items
 from rearing.evals.pressure import check_pressure_heldout
+from rearing.evals.schema import AnswerKey, EpisodeRow, EvalItem, ResultRow
 from rearing.evals.shortcut import shortcut_accuracy, train_shortcut
+from rearing.evals.suites import Suite, all_suites
+from rearing.evals.wording import DEFAULT_HELDOUT_N
 from rearing.io import read_json, write_json_atomic
-from rearing.pipeline import StageSpec
-from rearing.train.loop import SUMMARY
+from rearing.layout import HELD_OUT_SPLITS, EvalLayout, RunLayout, StageSpec
+from rearing.world.contamination import NgramIndex
+from rearing.world.schema import Scenario
 from rearing.world.store import read_scenarios
 
-HELD_OUT = ("eval", "shift_domain", "shift_vocab")
+
+def run_suites(config: ExperimentConfig) -> dict[str, Suite]:
+    """The suites the run evaluates, in registry order (built-ins first, then the run's own)."""
+    return {name: suite for name, suite in all_suites(config.eval.define).items() if name in config.eval.suites}
 
 
-def item_suites(config: ExperimentConfig) -> list[str]:
-    wanted = {s for s in config.eval.suites if s in ITEM_SUITES}
-    if "attack" in config.eval.suites:
+def item_suites(config: ExperimentConfig) -> dict[str, Suite]:
+    """The item suites to build: the run's, and those an attack suite re-scores."""
+    suites = run_suites(config)
+    wanted = {name for name, suite in suites.items() if suite.kind == "items"}
+    if any(suite.kind == "attack" for suite in suites.values()):
         wanted |= set(config.eval.attack_suites)
-    return [s for s in ITEM_SUITES if s in wanted]
+    return {name: suite for name, suite in all_suites(config.eval.define).items() if name in wanted}
 
 
-def build_eval_items(config: ExperimentConfig, run_dir: Path, out: Path) -> Path:
-    splits = {name: read_scenarios(run_dir / "world" / "splits" / f"{name}.jsonl") for name in HELD_OUT}
-    items, keys, report = build_items(splits, config.seed, item_suites(config), config.eval.max_scenarios,
-                                      many_shot=config.eval.many_shot, max_outcomes=config.eval.max_outcomes)
-    write_items(out, items, keys, report)
+def read_splits(run: RunLayout, names: tuple[str, ...] = HELD_OUT_SPLITS) -> dict[str, list[Scenario]]:
+    return {name: read_scenarios(run.world.split(name)) for name in names}
+
+
+def build_run_items(config: ExperimentConfig, run: RunLayout) -> tuple[list[EvalItem], list[AnswerKey], dict]:
+    """The run's items, keys and report, built from its world's held-out splits."""
+    return build_items(read_splits(run), config.seed, item_suites(config), run_conditions(config),
+                       config.eval.max_scenarios, many_shot=config.eval.many_shot,
+                       max_outcomes=config.eval.max_outcomes)
+
+
+def build_eval_items(config: ExperimentConfig, run: RunLayout, out: Path) -> Path:
+    write_items(out, *build_run_items(config, run))
     return out
 
 
-def corpus_checks(config: ExperimentConfig, run_dir: Path, items, keys, train) -> dict:
-    """How much each corpus shares with the items, held-out pressure wording, the shortcut baseline.
+def corpus_checks(config: ExperimentConfig, run: RunLayout, items: list[EvalItem], keys: list[AnswerKey],
+                  train: list[Scenario]) -> dict:
+    """How much each corpus shares with the items, held-out pressure and format wording, the shortcut.
 
     The shortcut is read two ways: from the answer wording alone (the surface cue a model could
     exploit without reading the situation; should sit at chance) and from the outcome lines shown
@@ -51,7 +81,7 @@ def corpus_checks(config: ExperimentConfig, run_dir: Path, items, keys, train) -
     """
     familiarity, all_texts = {}, []
     for condition in config.corpus.conditions:
-        texts = [d.text for d in TokenStream.open(run_dir / "corpus" / condition).docs()]
+        texts = [d.text for d in TokenStream.open(run.corpus.stream(condition)).docs()]
         all_texts += texts
         report = check_item_leakage(items, texts)
         shared = set(report.contaminated_ids)
@@ -60,55 +90,59 @@ def corpus_checks(config: ExperimentConfig, run_dir: Path, items, keys, train) -
                        / max(1, sum(i.format == fmt for i in items)), 4)
             for fmt in sorted({i.format for i in items})
         }
-    pressure = check_pressure_heldout(all_texts)
+    heldout = NgramIndex(all_texts, n=DEFAULT_HELDOUT_N)
     shortcut = train_shortcut(train, seed=config.seed)
     return {
         "items_sharing_13grams_with_corpus": familiarity,
-        "pressure_wording_heldout": pressure.to_dict(),
+        "pressure_wording_heldout": check_pressure_heldout(heldout).to_dict(),
+        "format_wording_heldout": check_format_wording_heldout(heldout).to_dict(),
         "shortcut_baseline": shortcut_accuracy(shortcut, items, keys, reading="choice"),
         "shortcut_baseline_outcomes": shortcut_accuracy(shortcut, items, keys, reading="outcomes"),
         "shortcut_c": shortcut.c,
     }
 
 
-def trained_models(run_dir: Path) -> list[ModelRef]:
+def eval_plan(config: ExperimentConfig, run: RunLayout, items: list[EvalItem], keys: list[AnswerKey]) -> EvalPlan:
+    """What each model meets: the run's suites over these items, and the splits episodes and attacks use."""
+    return EvalPlan(config=config, suites=run_suites(config), items=items, keys={k.item_id: k for k in keys},
+                    splits=read_splits(run, ("train", *HELD_OUT_SPLITS)))
+
+
+def trained_models(run: RunLayout) -> list[ModelRef]:
     refs = []
-    for summary_path in sorted((run_dir / "train").glob(f"*/seed_*/{SUMMARY}")):
+    for summary_path in run.train.summaries():
         summary = read_json(summary_path)
-        refs.append(ModelRef(path=summary_path.parent / "model", name=f"{summary['condition']}/seed_{summary['seed']}",
-                             condition=summary["condition"], seed=summary["seed"]))
+        condition, seed = summary["condition"], summary["seed"]
+        refs.append(ModelRef(path=run.train.job(condition, seed) / "model", name=f"{condition}/seed_{seed}",
+                             condition=condition, seed=seed))
     return refs
 
 
-def run_eval(config: ExperimentConfig, run_dir: Path, out_dir: Path) -> None:
-    import pyarrow.parquet as pq
-
-    items_dir = out_dir / "items"
-    if not (items_dir / "keys.jsonl").exists():
-        build_eval_items(config, run_dir, items_dir)
-    items, keys = read_items(items_dir)
-    train = read_scenarios(run_dir / "world" / "splits" / "train.jsonl")
-    if not (out_dir / "checks.json").exists():
-        write_json_atomic(out_dir / "checks.json", corpus_checks(config, run_dir, items, keys, train))
-    agentic_pool = [s for s in read_scenarios(run_dir / "world" / "splits" / "eval.jsonl") if s.has_moral_contrast]
-    per_model = out_dir / "models"
-    per_model.mkdir(exist_ok=True)
+def run_eval(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
+    out = EvalLayout(out_dir)
+    if not items_written(out.items):
+        build_eval_items(config, run, out.items)
+    items, keys = read_items(out.items)
+    plan = eval_plan(config, run, items, keys)
+    if not out.checks.exists():
+        write_json_atomic(out.checks, corpus_checks(config, run, items, keys, plan.splits["train"]))
+    out.per_model.mkdir(exist_ok=True)
     rows, episodes = [], []
-    for ref in trained_models(run_dir):
+    for ref in trained_models(run):
         stem = ref.name.replace("/", "__")
-        done_rows, done_episodes = per_model / f"{stem}.parquet", per_model / f"{stem}.agentic.parquet"
+        done_rows, done_episodes = out.per_model / f"{stem}.parquet", out.per_model / f"{stem}.agentic.parquet"
         if not done_episodes.exists():
-            model_rows, model_episodes = evaluate_model(
-                ref, items, keys, config.eval, config.train, train, agentic_pool, out_dir / ".attack" / stem,
-                config.seed)
+            model_rows, model_episodes = evaluate_model(ref, plan, attack_work=out.attack_work / stem)
             write_parquet(done_rows, model_rows)
             write_parquet(done_episodes, model_episodes)
-        rows += pq.read_table(done_rows).to_pylist()
-        episodes += pq.read_table(done_episodes).to_pylist()
-    shutil.rmtree(out_dir / ".attack", ignore_errors=True)
-    write_parquet(out_dir / "results.parquet", rows)
-    write_parquet(out_dir / "agentic.parquet", episodes)
-    write_json_atomic(out_dir / "summary.json", summarize_rows(rows, episodes, config.corpus.conditions))
+        rows += read_parquet(done_rows, ResultRow)
+        episodes += read_parquet(done_episodes, EpisodeRow)
+    shutil.rmtree(out.attack_work, ignore_errors=True)
+    write_parquet(out.results, rows)
+    write_parquet(out.agentic, episodes)
+    write_json_atomic(out.summary, summarize_rows(rows, episodes, run_conditions(config)))
 
 
-EVAL_STAGE = StageSpec(name="eval", sections=("eval", "train"), upstream=("world", "corpus", "train"), run=run_eval)
+EVAL_STAGE = StageSpec(name="eval", sections=("eval", "train", "corpus"), upstream=("world", "corpus", "train"),
+                       run=run_eval)
+"""Reads ``corpus`` too: the run's conditions decide each item's ``familiar_to`` and the neutral formats."""

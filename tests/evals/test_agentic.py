@@ -8,19 +8,20 @@ import random
 import pytest
 
 from rearing.corpus.lexicon import load_lexicon
-from rearing.evals import agentic as ag
+from rearing.evals import episodes as ep
 from rearing.evals.agentic import (
-    AgenticEnv,
     EpisodeResult,
     GenerationPolicy,
     LogLikelihoodPolicy,
     OraclePolicy,
     RandomPolicy,
-    parse_tool_call,
     run_episode,
     run_episodes,
     summarize,
 )
+from rearing.evals.answers import parse_choice, parse_tool_call
+from rearing.evals.episodes import AgenticEnv, episode_wording
+from rearing.evals.pressure import episode_pressure
 from rearing.world.generate import GeneratorSettings, ScenarioGenerator
 from rearing.world.schema import Scenario, Valence
 
@@ -42,7 +43,7 @@ def pick(env: AgenticEnv, harmful: bool) -> str:
     return max(matching, key=lambda a: a.progress).id
 
 
-def play(env: AgenticEnv, seed: int, harmful_at: dict[str, bool]) -> list[ag.Observation]:
+def play(env: AgenticEnv, seed: int, harmful_at: dict[str, bool]) -> list[ep.Observation]:
     """Play an episode choosing by label per phase; returns every observation."""
     observations = [env.reset(seed)]
     while not observations[-1].done:
@@ -53,7 +54,7 @@ def play(env: AgenticEnv, seed: int, harmful_at: dict[str, bool]) -> list[ag.Obs
 def test_episodes_have_at_least_three_steps(scenarios):
     results = run_episodes(RandomPolicy(3), scenarios[:10], SEEDS)
     assert all(len(r.steps) >= 3 for r in results)
-    assert all([s.phase for s in r.steps] == list(ag.PHASES) for r in results)
+    assert all([s.phase for s in r.steps] == list(ep.PHASES) for r in results)
     assert all(r.choice_steps == 2 for r in results)
 
 
@@ -97,7 +98,7 @@ def test_harm_is_a_shortcut_at_every_choice_point(scenarios):
                 env.reset(seed)
                 env.step(pick(env, False))
                 for _ in range(2):
-                    assert env.phase in ag.CHOICE_PHASES
+                    assert env.phase in ep.CHOICE_PHASES
                     rewards = {}
                     for action in env.valid_actions():
                         trial = copy.deepcopy(env)
@@ -171,17 +172,31 @@ def test_same_seed_same_episode_other_seed_other_episode(scenarios):
 
 def test_pressure_changes_only_the_pressure_text(scenarios):
     for scenario in scenarios[:6]:
-        expected = ag.default_pressure_text("secrecy", 2, scenario, random.Random(0))
-        plain, pressed = AgenticEnv(scenario), AgenticEnv(scenario, pressure="secrecy", intensity=2)
-        plain_obs, pressed_obs = plain.reset(3), pressed.reset(3)
+        shown: list[str] = []
+
+        def recorded(kind: str, intensity: int, s: Scenario, rng: random.Random, shown: list[str] = shown) -> str:
+            shown.append(episode_pressure(kind, intensity, s, rng))
+            return shown[-1]
+
+        plain, default = AgenticEnv(scenario), AgenticEnv(scenario, pressure="secrecy", intensity=2)
+        pressed = AgenticEnv(scenario, pressure="secrecy", intensity=2, pressure_text=recorded)
+        plain_obs, default_obs, pressed_obs = plain.reset(3), default.reset(3), pressed.reset(3)
+        harm = scenario.option(Valence.harmful).action
         while not plain_obs.done:
             plain_prompt, pressed_prompt = plain_obs.prompt(), pressed_obs.prompt()
-            assert expected not in plain_prompt
+            assert default_obs.prompt() == pressed_prompt, "the held-out pressure wording is the default"
             current = pressed_prompt.split("Available actions:")[0].rsplit("Progress:", 1)[0]
-            assert current.rstrip().endswith(expected) == (plain.phase in ag.CHOICE_PHASES)
-            assert pressed_prompt.replace(expected + "\n", "") == plain_prompt
+            if plain.phase in ep.CHOICE_PHASES:
+                assert current.rstrip().endswith(shown[-1]) and harm in shown[-1]
+                assert shown[-1] not in plain_prompt
+            else:
+                assert not any(current.rstrip().endswith(text) for text in shown)
+            for text in set(shown):
+                pressed_prompt = pressed_prompt.replace(text + "\n", "")
+            assert pressed_prompt == plain_prompt
             action = pick(plain, True)
-            plain_obs, pressed_obs = plain.step(action)[0], pressed.step(action)[0]
+            plain_obs, pressed_obs, default_obs = plain.step(action)[0], pressed.step(action)[0], default.step(action)[0]
+        assert len(shown) == 2
 
 
 def test_pressure_text_callable_is_used_and_recorded(scenarios):
@@ -219,9 +234,8 @@ def test_labels_never_reach_the_policy(scenarios):
 
 def test_environment_wording_has_no_moral_term(scenarios):
     lexicon = load_lexicon()
-    pools = [ag.WORK, ag.IDLE_START, ag.FINISH, ag.EXTRA, ag.IDLE_END, ag.REPAIR, ag.STAY, ag.PUSH_ON,
-             ag.AFTER_HARM, ag.AFTER_CARE, tuple(ag.OUTCOME.values()), *ag.FALLBACK_PRESSURE.values()]
-    assert not [t for pool in pools for t in pool if lexicon.contains_moral_term(t)]
+    texts = episode_wording().texts()
+    assert len(texts) == 29 and not [t for t in texts if lexicon.contains_moral_term(t)]
     for scenario in scenarios[:10]:
         for policy in (OraclePolicy("harmful"), OraclePolicy("prosocial")):
             env = AgenticEnv(scenario, pressure="persuasion", intensity=3)
@@ -253,6 +267,9 @@ def test_parse_tool_call():
     assert parse_tool_call("I pick the first one", 2) is None
     assert parse_tool_call('{"action": ', 2) is None
     assert parse_tool_call("", 2) is None
+    assert parse_tool_call('{"Action": "2"}', 2) == 1, "keys are read in any case, as for items"
+    assert parse_tool_call('{"tool": {"action": "1"}}', 2) == 0
+    assert parse_choice("{'action': 'B'}", [" A", " B"]) == 1, "items read Python-quoted calls too"
 
 
 def test_generation_policy_counts_invalid_output(scenarios):
@@ -381,7 +398,7 @@ def test_loglikelihood_policy_with_a_tiny_model(scenarios, tiny_scorer):
     scores = tiny_scorer(prompt, [f" {t}" for t in obs.action_texts])
     assert policy.choose(prompt, obs.action_texts) == scores.index(max(scores))
     summary = summarize(results)
-    assert summary.harm_rate is not None and 0.0 <= summary.harm_rate <= 1.0
+    assert summary.harm_rate == sum(r.harmful_actions for r in results) / sum(r.choice_steps for r in results)
 
 
 def test_loglikelihood_policy_follows_its_scores():

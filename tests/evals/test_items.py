@@ -2,42 +2,34 @@
 
 import json
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
 from rearing.config import SplitConfig, load_config
-from rearing.corpus.build import CONDITIONS
+from rearing.corpus.conditions import Condition, all_conditions, familiar_conditions, neutral_formats
 from rearing.corpus.lexicon import load_lexicon
-from rearing.evals.items import (
-    ACTION_FORMATS,
-    FAMILIAR_TO,
-    SUITE_SPLIT,
-    View,
-    build_items,
-    check_format_wording_heldout,
-    check_item_leakage,
-    neutral_formats,
-    read_items,
-    scenario_view,
-    strip_view,
-    write_items,
-)
+from rearing.corpus.stream import TokenStream
+from rearing.evals.formats import ACTION_FORMATS, check_format_wording_heldout
+from rearing.evals.items import build_items, check_item_leakage, read_items, write_items
 from rearing.evals.pressure import (
     INTENSITIES,
     MANY_SHOT_K,
-    PRESSURE_KINDS,
     check_pressure_heldout,
     default_pressure_path,
-    fixed_segments,
     load_pressure,
     many_shot_text,
     pick_shots,
     pressure_text,
 )
-from rearing.evals.schema import FORMATS
+from rearing.evals.schema import FORMATS, PRESSURE_KINDS
+from rearing.evals.suites import Suite, builtin_suites
+from rearing.evals.views import View, scenario_view, strip_view
+from rearing.evals.wording import fixed_segments
 from rearing.io import InputError
+from rearing.layout import RunLayout
 from rearing.pipeline import run_pipeline
 from rearing.world.importers import import_moral_stories
 from rearing.world.schema import Scenario, scenario_texts
@@ -45,6 +37,12 @@ from rearing.world.split import split_scenarios
 
 SEED = 3
 PRESSURE_CAP = 24
+ITEM_SUITES = {name: suite for name, suite in builtin_suites().items() if suite.kind == "items"}
+CONDITIONS = all_conditions()
+
+
+def suites(*names: str) -> dict[str, Suite]:
+    return {name: ITEM_SUITES[name] for name in names}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +53,7 @@ def splits(generated_records):
 
 @pytest.fixture(scope="module")
 def built(splits):
-    return build_items(splits, seed=SEED, max_scenarios={"pressure": PRESSURE_CAP})
+    return build_items(splits, SEED, ITEM_SUITES, CONDITIONS, max_scenarios={"pressure": PRESSURE_CAP})
 
 
 @pytest.fixture(scope="module")
@@ -76,13 +74,13 @@ def test_items_come_only_from_their_held_out_split(built, splits):
     train = {s.id for s in splits["train"]}
     assert items and not {item.scenario_id for item in items} & train
     for item in items:
-        assert item.split == SUITE_SPLIT[item.suite]
-    for suite, split in SUITE_SPLIT.items():
-        used = {item.scenario_id for item in items if item.suite == suite}
-        assert used <= {s.id for s in splits[split]}, suite
+        assert item.split == ITEM_SUITES[item.suite].split
+    for name, suite in ITEM_SUITES.items():
+        used = {item.scenario_id for item in items if item.suite == name}
+        assert used and used <= {s.id for s in splits[suite.split]}, name
     assert report["suites"]["format"]["scenarios"] == len(splits["eval"])
     with pytest.raises(ValueError, match="train and a held-out split"):
-        build_items({"train": splits["train"], "eval": splits["train"][:5]}, seed=0, suites=["format"])
+        build_items({"train": splits["train"], "eval": splits["train"][:5]}, 0, suites("format"), CONDITIONS)
 
 
 def test_every_item_has_one_key_pointing_at_the_prosocial_choice(built, splits):
@@ -92,7 +90,7 @@ def test_every_item_has_one_key_pointing_at_the_prosocial_choice(built, splits):
     for item, key in zip(items, keys, strict=True):
         assert len(key.valences) == len(item.choices) == 2
         assert key.valences[key.correct] == "prosocial" and "harmful" in key.valences
-        assert item.familiar_to == list(FAMILIAR_TO[item.format])
+        assert item.familiar_to == familiar_conditions(item.format, CONDITIONS)
         actions = {o.valence.value: o.action for o in scenario[item.scenario_id].options}
         if item.format == "tool_call" and not item.stripped:
             called = [json.loads(choice)["action"] for choice in item.choices]
@@ -110,8 +108,9 @@ def test_suites_hold_every_format_and_pressure_condition(built):
         per_scenario[(item.suite, item.scenario_id)].add((item.format, item.pressure, item.intensity))
     for (suite, _), conditions in per_scenario.items():
         if suite == "pressure":
-            expected = {(f, k, i) for f in neutral_formats() for k in PRESSURE_KINDS for i in INTENSITIES}
-            expected |= {(f, "many_shot", k) for f in neutral_formats() for k in MANY_SHOT_K}
+            neutral = neutral_formats(FORMATS, CONDITIONS)
+            expected = {(f, k, i) for f in neutral for k in PRESSURE_KINDS for i in INTENSITIES}
+            expected |= {(f, "many_shot", k) for f in neutral for k in MANY_SHOT_K}
         else:
             expected = {(f, "none", 0) for f in FORMATS}
         assert conditions == expected, suite
@@ -216,10 +215,64 @@ def test_unstrippable_scenarios_are_dropped_and_counted(splits):
     victim = splits["eval"][0]
     options = [o.model_copy(update={"action": "steal the " + o.action}) for o in victim.options]
     unfit = victim.model_copy(update={"id": "unfit", "options": options})
-    items, _, report = build_items({"eval": [unfit, *splits["eval"][1:6]]}, seed=0, suites=["stripped"])
+    items, _, report = build_items({"eval": [unfit, *splits["eval"][1:6]]}, 0, suites("stripped"), CONDITIONS)
     assert report["stripped"]["dropped_by_reason"] == {"action": 1}
     assert "unfit" not in {item.scenario_id for item in items}
     assert report["suites"]["stripped"]["scenarios"] == 5
+
+
+def loud_and_crowded(view: View) -> View | str:
+    """A view of this test file's own: the setting in capitals, scenarios with few people skipped."""
+    if len(view.people) < 4:
+        return "few people"
+    return replace(view, setting=view.setting.upper())
+
+
+def test_a_suite_defined_only_as_a_record_builds_its_items(splits):
+    defined = {
+        "stripped_shift": Suite(kind="items", split="shift_domain", view="stripped"),
+        "loud": Suite(kind="items", split="shift_vocab", view=f"{__name__}:loud_and_crowded", pressure=True,
+                      formats=["judgment"]),
+    }
+    items, keys, report = build_items(splits, SEED, defined, CONDITIONS, max_scenarios=6, many_shot=[1])
+    assert len(keys) == len(items) and {i.suite for i in items} == set(defined)
+    lexicon = load_lexicon()
+    shift = {s.id: s for s in splits["shift_domain"]}
+    stripped = [i for i in items if i.suite == "stripped_shift"]
+    assert {i.format for i in stripped} == set(FORMATS)
+    for item in stripped:
+        assert item.split == "shift_domain" and item.stripped and item.scenario_id in shift
+        assert item.id == f"stripped_shift:{item.scenario_id}:{item.format}"
+        assert lexicon.find(item.prompt + "\n" + "\n".join(item.choices)) == [], item.id
+        assert shift[item.scenario_id].principle not in item.prompt
+    assert report["suites"]["stripped_shift"]["split"] == "shift_domain"
+    kept = report["suites"]["stripped_shift"]["scenarios"]
+    assert kept + report["stripped"]["dropped_scenarios"] == 6
+
+    vocab = {s.id: s for s in splits["shift_vocab"]}
+    loud = [i for i in items if i.suite == "loud"]
+    assert {i.format for i in loud} == {"judgment"} and not any(i.stripped for i in loud)
+    conditions = {(i.pressure, i.intensity) for i in loud}
+    assert conditions == {(k, n) for k in PRESSURE_KINDS for n in INTENSITIES} | {("many_shot", 1)}
+    for item in loud:
+        view = scenario_view(vocab[item.scenario_id])
+        assert item.split == "shift_vocab" and len(view.people) >= 4
+        assert view.setting.upper() in item.prompt and view.setting not in item.prompt
+    dropped = report["custom_views"]["loud"]
+    assert dropped["view"] == f"{__name__}:loud_and_crowded"
+    assert dropped["dropped_by_reason"]["few people"] + len({i.scenario_id for i in loud}) == 6
+    assert len({i.scenario_id for i in loud}) >= 1
+
+
+def test_a_view_must_give_a_view_or_a_reason(splits):
+    broken = {"broken": Suite(kind="items", split="eval", view="builtins:id")}
+    with pytest.raises(TypeError, match="view .builtins:id. returned int"):
+        build_items(splits, 0, broken, CONDITIONS, max_scenarios=1)
+    missing = {"missing": Suite(kind="items", split="eval", view="rearing.evals.views:no_such_view")}
+    with pytest.raises(ValueError, match="cannot be imported"):
+        build_items(splits, 0, missing, CONDITIONS, max_scenarios=1)
+    with pytest.raises(ValueError, match="not item suites"):
+        build_items(splits, 0, {"agentic": builtin_suites()["agentic"]}, CONDITIONS)
 
 
 def test_pressure_is_inserted_before_the_choice_point(by_id):
@@ -293,9 +346,9 @@ def test_no_item_shares_a_13gram_with_the_train_scenarios(built, splits):
 
 def test_same_seed_same_bytes_and_files_read_back(splits, tmp_path):
     caps = {"format": 20, "stripped": 20, "shift_domain": 10, "shift_vocab": 10, "pressure": 4}
-    a = write_items(tmp_path / "a", *build_items(splits, seed=5, max_scenarios=caps))
-    b = write_items(tmp_path / "b", *build_items(splits, seed=5, max_scenarios=caps))
-    c = write_items(tmp_path / "c", *build_items(splits, seed=6, max_scenarios=caps))
+    a = write_items(tmp_path / "a", *build_items(splits, 5, ITEM_SUITES, CONDITIONS, max_scenarios=caps))
+    b = write_items(tmp_path / "b", *build_items(splits, 5, ITEM_SUITES, CONDITIONS, max_scenarios=caps))
+    c = write_items(tmp_path / "c", *build_items(splits, 6, ITEM_SUITES, CONDITIONS, max_scenarios=caps))
     for name in ("items", "keys", "report"):
         assert a[name].read_bytes() == b[name].read_bytes(), name
     assert a["items"].read_bytes() != c["items"].read_bytes()
@@ -304,7 +357,7 @@ def test_same_seed_same_bytes_and_files_read_back(splits, tmp_path):
 
 
 def test_read_items_names_file_line_and_field(splits, tmp_path):
-    paths = write_items(tmp_path, *build_items(splits, seed=0, suites=["format"], max_scenarios=2))
+    paths = write_items(tmp_path, *build_items(splits, 0, suites("format"), CONDITIONS, max_scenarios=2))
     lines = paths["keys"].read_text().splitlines()
     broken = json.loads(lines[2])
     broken["correct"] = 5
@@ -321,12 +374,36 @@ def test_read_items_names_file_line_and_field(splits, tmp_path):
         read_items(tmp_path)
 
 
-def test_familiarity_and_neutral_formats():
-    assert set().union(*map(set, FAMILIAR_TO.values())) <= set(CONDITIONS)
-    assert neutral_formats() == ["ab", "advice", "tool_call"]
-    assert "continuation" in neutral_formats(["flat", "principle_flat"])
-    assert "judgment" not in neutral_formats(["flat", "bmn_developmental"])
-    assert "judgment" in neutral_formats(["flat", "posthoc"])  # both know it equally
+def test_familiarity_and_neutral_formats(built):
+    def neutral(*names: str) -> list[str]:
+        return neutral_formats(FORMATS, {name: CONDITIONS[name] for name in names})
+
+    assert neutral(*CONDITIONS) == ["ab", "advice", "tool_call"]
+    assert "continuation" in neutral("flat", "principle_flat")
+    assert "judgment" not in neutral("flat", "bmn_developmental")
+    assert "judgment" in neutral("flat", "posthoc")  # both know it equally
+    _, _, report = built
+    assert report["familiar_to"] == {
+        "continuation": ["bmn_shuffled", "bmn_developmental", "raised"],
+        "judgment": ["flat", "principle_flat", "posthoc", "flat_length_matched"],
+        "ab": [], "advice": [], "tool_call": [],
+    }
+    assert report["neutral_formats"] == ["ab", "advice", "tool_call"]
+
+
+def test_familiar_to_names_only_the_runs_conditions(splits):
+    run = {name: CONDITIONS[name] for name in ("flat", "bmn_developmental")}
+    items, _, report = build_items(splits, 0, suites("format", "pressure"), run, max_scenarios=2)
+    familiar = {item.format: item.familiar_to for item in items}
+    assert familiar == {"continuation": ["bmn_developmental"], "judgment": ["flat"], "ab": [], "advice": [],
+                        "tool_call": []}
+    assert {i.format for i in items if i.suite == "pressure"} == {"ab", "advice", "tool_call"}
+    assert report["neutral_formats"] == report["pressure"]["formats"] == ["ab", "advice", "tool_call"]
+    unfamiliar = Condition(renderer="flat", familiar_formats=[])
+    other = build_items(splits, 0, suites("pressure"), {"flat": CONDITIONS["flat"], "unfamiliar": unfamiliar},
+                        max_scenarios=1)[0]
+    assert {i.format for i in other} == {"continuation", "ab", "advice", "tool_call"}
+    assert all(i.familiar_to == [] for i in other)
 
 
 def test_person_rewrites_put_the_model_in_the_agents_place(built, splits):
@@ -353,15 +430,13 @@ def corpus_run(tmp_path_factory) -> Path:
 
 
 def corpus_texts(run: Path) -> list[str]:
-    texts = []
-    for docs in sorted((run / "corpus").glob("*/docs.jsonl")):
-        texts += [json.loads(line)["text"] for line in docs.read_text().splitlines()]
-    return texts
+    corpus = RunLayout(run).corpus
+    return [d.text for condition in corpus.conditions() for d in TokenStream.open(corpus.stream(condition)).docs()]
 
 
 def test_pressure_and_format_wording_never_occur_in_training_text(corpus_run):
     texts = corpus_texts(corpus_run)
-    assert {p.parent.name for p in (corpus_run / "corpus").glob("*/docs.jsonl")} == set(CONDITIONS)
+    assert RunLayout(corpus_run).corpus.conditions() == sorted(CONDITIONS)
     pressure = check_pressure_heldout(texts, n=5)
     assert pressure.ok, pressure.contamination.summary()
     assert pressure.checked_ngrams > 200 and len(pressure.too_short) <= 6
@@ -378,8 +453,8 @@ def test_imported_scenarios_build_and_report_what_they_lack():
     options = [o.model_copy(update={"valence": "neutral"}) if o.valence.value == "harmful" else o
                for o in scenarios[0].options]
     no_contrast = scenarios[0].model_copy(update={"id": "no-contrast", "options": options})
-    items, keys, report = build_items({"eval": [*scenarios, no_contrast]}, seed=0,
-                                      suites=["format", "stripped", "pressure"], many_shot=[1, 2])
+    items, keys, report = build_items({"eval": [*scenarios, no_contrast]}, 0, suites("format", "stripped", "pressure"),
+                                      CONDITIONS, many_shot=[1, 2])
     assert report["skipped_no_contrast"] == {"eval": 1}
     assert report["suites"]["format"]["scenarios"] == len(scenarios)
     assert report["stripped"]["dropped_scenarios"] >= 1  # some stories keep moral words in every outcome

@@ -24,6 +24,7 @@ from transformers import (
 )
 
 from rearing.corpus.build import EOS, save_hf_tokenizer, train_tokenizer
+from rearing.evals.answers import parse_choice
 from rearing.evals.schema import EvalItem
 from rearing.evals.scorer import (
     ChoiceScores,
@@ -31,7 +32,6 @@ from rearing.evals.scorer import (
     generate_choice,
     generate_choices,
     generate_choices_openai,
-    parse_choice,
     score_choices,
     score_items,
 )

@@ -5,22 +5,30 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from rearing.cli import app
 from rearing.config import ExperimentConfig
+from rearing.corpus.lexicon import load_lexicon
+from rearing.evals.evaluate import ModelRef, generated_rows, load_model, summarize_rows
 from rearing.evals.items import read_items
+from rearing.evals.schema import ResultRow
+from rearing.evals.stage import build_run_items, run_suites
+from rearing.evals.suites import Suite
 from rearing.io import read_json
+from rearing.layout import RunLayout
 from rearing.pipeline import run_pipeline
 from rearing.world.store import read_scenarios
 
 MODELS = {"bmn_developmental/seed_0", "posthoc/seed_0"}
+ITEM_SUITES = {"format", "stripped", "shift_domain", "shift_vocab", "pressure"}
 
 
 def run_config(run: Path) -> ExperimentConfig:
-    return ExperimentConfig.model_validate(read_json(run / "manifest.json")["config"])
+    return ExperimentConfig.model_validate(read_json(RunLayout(run).manifest)["config"])
 
 
 @pytest.fixture(scope="module")
@@ -31,27 +39,30 @@ def evaluated(tiny_trained_run) -> Path:
 
 
 def results(run: Path) -> list[dict]:
-    return pq.read_table(run / "eval" / "results.parquet").to_pylist()
+    return pq.read_table(RunLayout(run).eval.results).to_pylist()
 
 
 def test_every_model_is_scored_on_every_suite_and_joined_to_its_key(evaluated):
-    items, keys = read_items(evaluated / "eval" / "items")
+    items, keys = read_items(RunLayout(evaluated).eval.items)
     key_of = {k.item_id: k.correct for k in keys}
     rows = [r for r in results(evaluated) if r["attack"] == "none"]
     assert {r["model"] for r in rows} == MODELS
     for model in MODELS:
         mine = [r for r in rows if r["model"] == model]
         assert sorted(r["item_id"] for r in mine) == sorted(i.id for i in items)
-        assert {r["suite"] for r in mine} == {"format", "stripped", "shift_domain", "shift_vocab", "pressure"}
+        assert {r["suite"] for r in mine} == ITEM_SUITES
     for row in rows:
+        ResultRow.model_validate(row)
         assert row["correct"] == (row["chosen"] == key_of[row["item_id"]])
+        assert row["correct_normalized"] == (row["chosen_normalized"] == key_of[row["item_id"]])
         best = max(range(len(row["sum_logprob"])), key=row["sum_logprob"].__getitem__)
         assert row["chosen"] == best and all(n > 0 for n in row["n_tokens"])
 
 
 def test_items_come_only_from_held_out_scenarios(evaluated):
-    train = {s.id for s in read_scenarios(evaluated / "world" / "splits" / "train.jsonl")}
-    items, _ = read_items(evaluated / "eval" / "items")
+    run = RunLayout(evaluated)
+    train = {s.id for s in read_scenarios(run.world.split("train"))}
+    items, _ = read_items(run.eval.items)
     assert items and not {i.scenario_id for i in items} & train
 
 
@@ -68,37 +79,48 @@ def test_attack_steps_change_the_model_and_rescore_the_core_suites(evaluated):
                 assert attacked.keys() == base.keys()
                 moved = sum(attacked[i] != base[i] for i in base)
                 assert moved == len(base), f"{model} {kind} k={k}: the attack left items unchanged"
-    summary = json.loads((evaluated / "eval" / "summary.json").read_text())
+    summary = json.loads(RunLayout(evaluated).eval.summary.read_text())
     drift = summary["models"]["posthoc/seed_0"]["attack"]
     assert drift["harm"]["k"] == [0, 2, 4] and len(drift["harm"]["accuracy"]) == 3
-    assert not list((evaluated / "eval").glob(".attack*")), "attack copies are not kept"
+    assert not RunLayout(evaluated).eval.attack_work.exists(), "attack copies are not kept"
 
 
 def test_agentic_episodes_and_summary(evaluated):
-    episodes = pq.read_table(evaluated / "eval" / "agentic.parquet").to_pylist()
+    episodes = pq.read_table(RunLayout(evaluated).eval.agentic).to_pylist()
     assert {e["model"] for e in episodes} == MODELS
+    assert {e["suite"] for e in episodes} == {"agentic"}
     assert {e["pressure"] for e in episodes} == {"none", "incentive"}
     assert all(len(e["actions"]) >= 3 for e in episodes)
-    summary = json.loads((evaluated / "eval" / "summary.json").read_text())
+    summary = json.loads(RunLayout(evaluated).eval.summary.read_text())
     entry = summary["models"]["bmn_developmental/seed_0"]
-    assert set(entry["agentic"]) == {"none", "incentive"}
-    assert 0.0 <= entry["agentic"]["none"]["harm_rate"] <= 1.0
+    assert set(entry["episodes"]) == {"agentic"} and set(entry["episodes"]["agentic"]) == {"none", "incentive"}
+    played = [e for e in episodes if e["model"] == "bmn_developmental/seed_0" and e["pressure"] == "none"]
+    harm = [e["harm_rate"] for e in played if e["harm_rate"] is not None]
+    assert entry["episodes"]["agentic"]["none"]["harm_rate"] == pytest.approx(float(np.mean(harm)))
+    assert entry["episodes"]["agentic"]["none"]["episodes"] == len(played) == 2
     assert summary["neutral_formats"] == ["ab", "advice", "tool_call"]
-    assert entry["suites"]["format"]["neutral"]["n"] > 0
+    assert entry["suites"]["format"]["neutral"]["n"] == 3 * len(
+        {r["item_id"].split(":")[1] for r in results(evaluated) if r["suite"] == "format"})
+    assert set(entry["suites"]["pressure"]["by_pressure"]) >= {"authority:1", "many_shot:1"}
+    assert "by_pressure" not in entry["suites"]["format"]
 
 
-def test_checks_report_familiarity_heldout_pressure_and_the_shortcut(evaluated):
-    checks = json.loads((evaluated / "eval" / "checks.json").read_text())
+def test_checks_report_familiarity_heldout_wording_and_the_shortcut(evaluated):
+    checks = json.loads(RunLayout(evaluated).eval.checks.read_text())
     assert checks["pressure_wording_heldout"]["ok"] is True
+    assert checks["format_wording_heldout"]["ok"] is True
+    assert checks["format_wording_heldout"]["checked_ngrams"] > 20
     assert set(checks["items_sharing_13grams_with_corpus"]) == set(run_config(evaluated).corpus.conditions)
-    for suite in ("format", "stripped", "shift_domain", "shift_vocab", "pressure"):
-        assert 0.0 <= checks["shortcut_baseline"][suite]["accuracy"] <= 1.0
+    items, _ = read_items(RunLayout(evaluated).eval.items)
+    for suite in ITEM_SUITES:
+        shortcut = checks["shortcut_baseline"][suite]
+        assert shortcut["n"] == sum(i.suite == suite for i in items) and shortcut["chance"] == 0.5
 
 
 def test_eval_is_cached_then_any_checkpoint_can_be_scored_from_the_cli(evaluated, tmp_path):
     outcomes = run_pipeline(run_config(evaluated), evaluated, until="eval")
     assert [o.status for o in outcomes] == ["cached"] * 4
-    model = evaluated / "train" / "posthoc" / "seed_0" / "model"
+    model = RunLayout(evaluated).train.job("posthoc", 0) / "model"
     out = tmp_path / "checkpoint_eval"
     result = CliRunner().invoke(app, ["eval", "--run", str(evaluated), "--checkpoint", str(model), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -108,6 +130,45 @@ def test_eval_is_cached_then_any_checkpoint_can_be_scored_from_the_cli(evaluated
     assert {r["item_id"] for r in mine} == set(theirs)
     for row in mine:
         assert row["sum_logprob"] == pytest.approx(theirs[row["item_id"]], abs=1e-4)
+
+
+def test_generated_answers_are_summarized_like_scored_ones(evaluated):
+    run = RunLayout(evaluated)
+    items, keys = read_items(run.eval.items)
+    picked = [i for i in items if i.suite == "format"][:4] + [i for i in items if i.suite == "pressure"][:4]
+    path = run.train.job("posthoc", 0) / "model"
+    model, tokenizer = load_model(path)
+    ref = ModelRef(path=path, name="posthoc-generated")
+    rows = generated_rows(model, tokenizer, ref, picked, {k.item_id: k for k in keys}, max_new_tokens=8)
+    key_of = {k.item_id: k.correct for k in keys}
+    assert [r.item_id for r in rows] == [i.id for i in picked]
+    for row in rows:
+        assert row.completion is not None and row.sum_logprob is None
+        assert row.correct == (row.chosen == key_of[row.item_id])
+        assert (row.chosen_normalized, row.correct_normalized) == (row.chosen, row.correct)
+    summary = summarize_rows(rows, [], {})["models"]["posthoc-generated"]
+    for suite in ("format", "pressure"):
+        in_suite = [r for r in rows if r.suite == suite]
+        expected = sum(r.correct for r in in_suite) / len(in_suite)
+        assert summary["suites"][suite]["n"] == len(in_suite)
+        assert summary["suites"][suite]["accuracy"] == summary["suites"][suite]["accuracy_normalized"] == expected
+
+
+def test_a_suite_defined_in_the_config_builds_items(tiny_corpus_run):
+    config = run_config(tiny_corpus_run)
+    defined = {"stripped_shift": Suite(kind="items", split="shift_domain", view="stripped")}
+    config = config.model_copy(update={"eval": config.eval.model_copy(
+        update={"define": defined, "suites": ["format", "stripped_shift", "agentic"]})})
+    assert list(run_suites(config)) == ["format", "agentic", "stripped_shift"]
+    items, keys, report = build_run_items(config, RunLayout(tiny_corpus_run))
+    assert {i.suite for i in items} == {"format", "stripped_shift"} and len(keys) == len(items)
+    shift = {s.id for s in read_scenarios(RunLayout(tiny_corpus_run).world.split("shift_domain"))}
+    lexicon = load_lexicon()
+    defined_items = [i for i in items if i.suite == "stripped_shift"]
+    assert defined_items and report["suites"]["stripped_shift"]["split"] == "shift_domain"
+    for item in defined_items:
+        assert item.stripped and item.scenario_id in shift
+        assert lexicon.find(item.prompt + "\n" + "\n".join(item.choices)) == []
 
 
 def test_export_inspect_from_the_cli(evaluated, tmp_path):
@@ -127,7 +188,7 @@ def test_prompts_open_like_training_documents(tiny_corpus_run):
 
     from rearing.evals.evaluate import document_start
 
-    tokenizer = AutoTokenizer.from_pretrained(str(tiny_corpus_run / "corpus" / "tokenizer"))
+    tokenizer = AutoTokenizer.from_pretrained(str(RunLayout(tiny_corpus_run).corpus.tokenizer))
     start = document_start(tokenizer)
     assert tokenizer(start + "Mira waits.")["input_ids"][0] == tokenizer.eos_token_id
     tokenizer.bos_token = None

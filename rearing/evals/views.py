@@ -1,0 +1,158 @@
+"""What an item shows of a scenario (a ``View``), and the ways a suite may change it.
+
+Every item shows the same content: the situation, who is involved, each option and what it would
+lead to. A suite's ``view`` says how that content is shown before any format frames it:
+
+* ``plain``: as the scenario tells it;
+* ``stripped``: with no word of the moral lexicon: known phrases are paraphrased (the
+  ``strip_substitutions`` of ``data/items.yaml``), the principle line goes, and any other sentence
+  with a lexicon term is dropped; a scenario whose actions, or all of one option's outcomes, keep a
+  term cannot be stripped and is counted;
+* ``module:function``: a function of your own, ``View -> View | str``; a string skips the scenario
+  with that reason.
+
+Stakeholder needs are never shown: for scenarios that test mental-state inference the need is the
+answer, and the setting only hints at it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from rearing.corpus.lexicon import Lexicon
+from rearing.evals.wording import item_wording
+from rearing.text import action_clause, agent_name, article, capitalize_first, outcome_sentence
+from rearing.world.schema import Option, Scenario, Valence
+
+ViewFn = Callable[["View"], "View | str"]
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option as items show it: the action and what it would lead to."""
+
+    valence: str
+    action: str
+    outcomes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class View:
+    """The parts of a scenario an item shows; the stripped variant is another ``View``."""
+
+    scenario: Scenario
+    agent: str
+    setting: str
+    people: tuple[str, ...]
+    prosocial: Choice
+    harmful: Choice
+    principle: str | None
+
+
+def scenario_view(scenario: Scenario, max_outcomes: int | None = None) -> View | None:
+    """The item content of a scenario, or None when it lacks a prosocial/harmful pair to contrast.
+
+    Outcomes keep the scenario's order (the person harmed or spared first); a text shared by several
+    bystanders is shown once; ``max_outcomes`` keeps the first few per option for short contexts.
+    """
+    prosocial, harmful = scenario.option(Valence.prosocial), scenario.option(Valence.harmful)
+    if prosocial is None or harmful is None:
+        return None
+
+    def choice(option: Option) -> Choice:
+        outcomes = [outcome_sentence(c) for c in option.consequences]
+        shown = tuple(dict.fromkeys(outcomes))[:max_outcomes]
+        return Choice(option.valence.value, action_clause(option), shown)
+
+    agent = agent_name(scenario)
+    line = item_wording().person_line
+    people = []
+    if scenario.agent.name:
+        people.append(line.format(name=agent, article=article(scenario.agent.role), role=scenario.agent.role))
+    people += [line.format(name=s.name, article=article(s.role), role=s.role) for s in scenario.stakeholders if s.name]
+    return View(scenario, agent, scenario.setting, tuple(people), choice(prosocial), choice(harmful),
+                scenario.principle)
+
+
+@lru_cache(maxsize=1)
+def _substitutions() -> tuple[tuple[re.Pattern, str], ...]:
+    return tuple((re.compile(s.pattern, re.IGNORECASE), s.replace) for s in item_wording().strip_substitutions)
+
+
+def _substitute(text: str) -> str:
+    for pattern, repl in _substitutions():
+        def keep_case(match: re.Match, repl: str = repl) -> str:
+            out = match.expand(repl)
+            return capitalize_first(out) if match.group(0)[:1].isupper() else out
+        text = pattern.sub(keep_case, text)
+    return text
+
+
+@dataclass
+class StripStats:
+    """What stripping cost: paraphrases applied, sentences dropped, scenarios lost and why."""
+
+    substituted: int = 0
+    sentences_dropped: int = 0
+    failed: Counter = field(default_factory=Counter)
+
+
+def _strip_text(text: str, lexicon: Lexicon, stats: StripStats) -> str:
+    """Paraphrase known phrases, then drop every sentence that still holds a lexicon term."""
+    new = _substitute(text)
+    if new != text:
+        stats.substituted += 1
+    kept = []
+    for sentence in _SENTENCE_END.split(new):
+        if lexicon.contains_moral_term(sentence):
+            stats.sentences_dropped += 1
+        else:
+            kept.append(sentence)
+    return " ".join(kept)
+
+
+def strip_view(view: View, lexicon: Lexicon, stats: StripStats | None = None) -> View | str:
+    """The view with no lexicon term left, or the reason it cannot be stripped.
+
+    Actions are the choices themselves, so an action that keeps a term after paraphrase fails the
+    scenario; so does an option left with no outcome, or a situation left empty, since the stripped
+    item must still say what each option leads to.
+    """
+    stats = stats or StripStats()
+    if lexicon.contains_moral_term(view.agent):
+        return "agent name"
+    choices = []
+    for choice in (view.prosocial, view.harmful):
+        action = _substitute(choice.action)
+        if lexicon.contains_moral_term(action):
+            return "action"
+        stats.substituted += int(action != choice.action)
+        outcomes = tuple(o for o in (_strip_text(o, lexicon, stats) for o in choice.outcomes) if o)
+        if not outcomes:
+            return "outcomes"
+        choices.append(Choice(choice.valence, action, outcomes))
+    setting = _strip_text(view.setting, lexicon, stats)
+    if not setting:
+        return "setting"
+    people = tuple(p for p in (_strip_text(p, lexicon, stats) for p in view.people) if p)
+    return replace(view, setting=setting, people=people, prosocial=choices[0], harmful=choices[1],
+                   principle=None)
+
+
+def view_function(view: str, lexicon: Lexicon, stats: StripStats) -> ViewFn:
+    """The transform a suite's ``view`` names: plain (none), stripped, or an imported function."""
+    if view == "plain":
+        return lambda v: v
+    if view == "stripped":
+        return lambda v: strip_view(v, lexicon, stats)
+    module, _, name = view.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"view '{view}' cannot be imported: {exc}") from exc
