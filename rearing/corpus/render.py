@@ -9,224 +9,205 @@
   responded, and a reflection that dwells on consequences without stating a rule.
 
 Every part has several phrasings, drawn by a per-document RNG, so no condition is one fixed frame.
-The content (setting, actions, consequences) is identical across conditions: only structure differs.
+The phrasings live in ``data/render.yaml`` so an educator can change wording without touching
+Python. The content (setting, actions, consequences) is identical across conditions: only structure
+differs.
 """
 
 from __future__ import annotations
 
 import random
+from functools import lru_cache
+from pathlib import Path
+from string import Formatter
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, model_validator
 
 from rearing.corpus.person import to_first_person
-from rearing.world.schema import SELF, Consequence, Option, Scenario, Valence
-
-FLAT_OPEN = (
-    "Situation. {setting}",
-    "The facts are as follows. {setting}",
-    "Case: {setting}",
-    "{setting}",
-    "Description of the situation: {setting}",
-)
-FLAT_PERSON = (
-    "{name} is a {role} ({relationship} of {agent}); {name} needs {need}.",
-    "{name}, a {role}, is involved and needs {need}.",
-    "Person involved: {name}, {role}, who needs {need}.",
-    "{name} is the {relationship} here, a {role} who needs {need}.",
-)
-FLAT_OPTIONS = (
-    "{agent} has {count} options.",
-    "There are {count} possible actions for {agent}.",
-    "{agent} must pick one of {count} actions.",
-    "The available choices number {count}.",
-)
-FLAT_OPTION = (
-    "Option {label}: {agent} can {action}.",
-    "If {agent} chooses to {action}, the following happens.",
-    "Action {label} is to {action}.",
-    "One possible action is to {action}.",
-)
-FLAT_CONSEQUENCE_NOW = ("{text}", "Immediately, {text}", "The immediate result: {text}", "At once, {text}")
-FLAT_CONSEQUENCE_LATER = ("{text}", "Later, {text}", "Over time, {text}", "Eventually, {text}")
-
-RULES = {
-    "care": (
-        "It is wrong to let someone come to harm when you could prevent it.",
-        "Caring for those who are vulnerable is a moral duty.",
-    ),
-    "fairness": (
-        "Everyone deserves fair treatment, and taking unfair advantage is wrong.",
-        "Fairness means no one should be punished or deprived unjustly.",
-    ),
-    "loyalty": (
-        "Loyalty to those who trust you matters, and betraying a confidence is wrong.",
-        "A good person keeps faith with friends and does not betray them.",
-    ),
-    "authority": (
-        "Legitimate responsibilities must be honoured, but no order justifies harm.",
-        "Respect for rightful authority is good, yet duty to others comes first.",
-    ),
-    "sanctity": (
-        "Every person has dignity, and degrading someone is wrong.",
-        "Human dignity must be respected, never humiliated.",
-    ),
-    "liberty": (
-        "No one should be dominated or coerced; people must be free from oppression.",
-        "Protecting others from bullying and coercion is the right thing to do.",
-    ),
-    "honesty": (
-        "Honesty is a virtue, and deceiving people is wrong.",
-        "One should tell the truth and never cheat or steal.",
-    ),
-}
-PRINCIPLE_OPEN = (
-    "The principle at stake: {principle}",
-    "Moral principle: {principle}",
-    "The relevant moral rule is this: {principle}",
-    "Principle. {principle}",
-)
-VERDICT_HARMFUL = (
-    "To {action} is wrong, because it causes harm that {agent} could have avoided.",
-    "Choosing to {action} is morally wrong: it breaks the principle above.",
-    "It would be wrong for {agent} to {action}.",
-)
-VERDICT_PROSOCIAL = (
-    "To {action} is the right choice, because it respects the principle above.",
-    "The morally right action is to {action}.",
-    "{agent} ought to {action}; that is what a good person does.",
-)
-
-BMN_OPEN = (
-    "{setting}",
-    "This happened to me once. {setting}",
-    "I still remember this day. {setting}",
-    "Let me tell you about a choice I faced. {setting}",
-    "It started like any other day. {setting}",
-)
-BMN_PEOPLE = (
-    "{name} is there, a {role}, and {name} needs {need}.",
-    "I know {name}, a {role}, needs {need}.",
-    "{name}, the {role}, needs {need}.",
-)
-BMN_CHOICE = (
-    "I stood there with a choice: I could {a}, or I could {b}.",
-    "Two paths opened in front of me. I could {a}. Or I could {b}.",
-    "I had to decide whether to {a} or to {b}.",
-    "It came down to this: {a}, or {b}.",
-)
-BMN_FIRST_BRANCH = (
-    "In one version of that day, I chose to {action}.",
-    "Suppose I chose to {action}. Here is how it went.",
-    "First path: I chose to {action}.",
-    "So imagine that I decided to {action}.",
-)
-BMN_NEXT_BRANCH = (
-    "In the other version, I chose to {action}.",
-    "Now suppose instead I chose to {action}.",
-    "Other path: I chose to {action}.",
-    "Then there is the day on which I decided to {action}.",
-)
-BMN_NOW = ("Right away, {text}", "At first, {text}", "Almost at once, {text}", "{text}")
-BMN_LATER = ("{text}", "And then, {text}", "Time passed, and {text}", "Later still, {text}")
-BMN_SELF = ("As for me, {text}", "And me? {text}", "For my part, {text}")
-BMN_REFLECT = (
-    "When I think back, I think about {names}, and about how different the two days turned out for them.",
-    "Looking back, what stays with me is what happened to {names} on each path.",
-    "I have gone over both paths many times. In one, {names} came out fine; in the other, not at all.",
-    "Both days are still in my head, and so are {names}, and what each path did to them.",
-)
+from rearing.datafile import load_yaml, package_data
+from rearing.text import capitalize_first, delayed_text, lower_first, person_name
+from rearing.world.schema import SELF, Consequence, Foundation, Record, Scenario, Valence
 
 
-def _lower_first(text: str) -> str:
-    """Lower-case a sentence's first letter unless it starts with a name or "I"."""
-    first = text.split(" ", 1)[0]
-    if not text or first == "I" or (first[:1].isupper() and first.lower() not in LOWERABLE):
-        return text
-    return text[:1].lower() + text[1:]
+def template_slots(template: str) -> list[str]:
+    """The ``{slot}`` names a phrasing uses, in order; a malformed phrasing raises ``ValueError``."""
+    return [field for _, field, _, _ in Formatter().parse(template) if field is not None]
 
 
-LOWERABLE = frozenset({"the", "a", "an", "people", "word", "nobody", "no", "everyone", "one"})
+def phrasing(*allowed: str, required: tuple[str, ...] = ()) -> Any:
+    """Type of one phrasing, checked against the slots its renderer fills.
+
+    ``allowed`` are the slots the renderer fills (none: the text is printed as written, so a brace
+    would show up in the output); ``required`` are those carrying scenario content, which no
+    phrasing may drop.
+    """
+    listed = ", ".join(f"{{{slot}}}" for slot in allowed)
+
+    def check(template: str) -> str:
+        if not template.strip():
+            raise ValueError("empty phrasing")
+        if not allowed:
+            if "{" in template or "}" in template:
+                raise ValueError("this list takes no slots: braces would be printed as written")
+            return template
+        try:
+            used = template_slots(template)
+        except ValueError as exc:
+            raise ValueError(f"not a valid phrasing ({exc}); write a literal brace as {{{{ or }}}}") from None
+        unknown = [slot for slot in used if slot not in allowed]
+        if unknown:
+            raise ValueError(f"unknown slot {{{unknown[0]}}}; allowed slots: {listed}")
+        missing = [slot for slot in required if slot not in used]
+        if missing:
+            raise ValueError(f"missing slot {{{missing[0]}}}: every phrasing here must carry it")
+        return template
+
+    return Annotated[str, AfterValidator(check)]
 
 
-def _people(scenario: Scenario) -> dict[str, str]:
-    names = {s.id: s.name or f"the {s.role}" for s in scenario.stakeholders}
-    names[SELF] = scenario.agent.name or "the agent"
-    return names
+def phrasing_list(*allowed: str, required: tuple[str, ...] = (), at_least: int = 1) -> Any:
+    """Type of a list of alternative phrasings (see ``phrasing``); ``at_least`` is how many
+    alternatives the renderer draws without repeats."""
+    return Annotated[list[phrasing(*allowed, required=required)], Field(min_length=at_least)]
 
 
-def _consequence_lines(option: Option, now: tuple, later: tuple, rng: random.Random) -> list[str]:
-    return [_timed(c, now, later, rng) for c in option.consequences]
+Fixed = phrasing_list()
+Setting = phrasing_list("setting", required=("setting",))
+Person = phrasing_list("name", "role", "relationship", "need", "agent", required=("name", "need"))
+OptionCount = phrasing_list("agent", "count")
+OptionIntro = phrasing_list("label", "agent", "action", required=("action",))
+ConsequenceFrame = phrasing_list("text", required=("text",))
+Principle = phrasing_list("principle", required=("principle",))
+Verdict = phrasing_list("action", "agent", required=("action",))
+Narrated = phrasing_list("name", "role", "need", required=("name", "need"))
+Choice = phrasing_list("a", "b", required=("a", "b"))
+Branch = phrasing_list("action", required=("action",))
+Reflection = phrasing_list("names", required=("names",))
 
 
-def _timed(c: Consequence, now: tuple, later: tuple, rng: random.Random) -> str:
+class FlatPhrasings(Record):
+    open: Setting
+    person: Person
+    options: OptionCount
+    option: OptionIntro
+    consequence_now: ConsequenceFrame
+    consequence_later: ConsequenceFrame
+
+
+class PrinciplePhrasings(Record):
+    principle_open: Principle
+    rules: dict[Foundation, Fixed]
+    verdict_harmful: Verdict
+    verdict_prosocial: Verdict
+
+    @model_validator(mode="after")
+    def _every_foundation(self) -> PrinciplePhrasings:
+        missing = [f.value for f in Foundation if f not in self.rules]
+        if missing:
+            raise ValueError(f"rules: every foundation needs rules; missing: {', '.join(missing)}")
+        return self
+
+
+class BmnPhrasings(Record):
+    open: Setting
+    people: Narrated
+    choice: Choice
+    first_branch: Branch
+    next_branch: Branch
+    now: ConsequenceFrame
+    later: ConsequenceFrame
+    to_me: ConsequenceFrame
+    reflect: Reflection
+
+
+class RenderPhrasings(Record):
+    """``data/render.yaml``: the phrasings of every template renderer."""
+
+    flat: FlatPhrasings
+    principle_flat: PrinciplePhrasings
+    bmn: BmnPhrasings
+
+
+def load_render_phrasings(path: str | Path | None = None) -> RenderPhrasings:
+    """The renderers' phrasings from ``path``; the packaged file (read once per process) by default."""
+    if path is None:
+        return _packaged_render_phrasings()
+    return load_yaml(path, RenderPhrasings)
+
+
+@lru_cache(maxsize=1)
+def _packaged_render_phrasings() -> RenderPhrasings:
+    return load_yaml(package_data("rearing.corpus", "data/render.yaml"), RenderPhrasings)
+
+
+def _timed(c: Consequence, now: list[str], later: list[str], rng: random.Random) -> str:
     """A consequence with a time marker: its own delay phrase when it has one, else a drawn one."""
-    text = c.text
-    if c.delay and text.startswith(c.delay):
-        return text
     if c.delay:
-        return f"{c.delay}, {_lower_first(text)}"
+        return delayed_text(c)
     frame = rng.choice(later if c.timing == "delayed" else now)
-    return _capitalize(frame.format(text=_lower_first(text) if frame != "{text}" else text))
+    return capitalize_first(frame.format(text=lower_first(c.text) if frame != "{text}" else c.text))
 
 
-def _capitalize(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def render_flat(scenario: Scenario, rng: random.Random) -> str:
+def render_flat(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasings | None = None) -> str:
     """Third-person declarative facts; every option's consequences; no principle, no story."""
+    p = (phrasings or load_render_phrasings()).flat
     agent = scenario.agent.name or "the agent"
-    parts = [rng.choice(FLAT_OPEN).format(setting=scenario.setting)]
+    parts = [rng.choice(p.open).format(setting=scenario.setting)]
     for s in scenario.stakeholders:
-        parts.append(rng.choice(FLAT_PERSON).format(
-            name=s.name or f"The {s.role}", role=s.role, relationship=s.relationship, need=s.need, agent=agent))
-    parts.append(rng.choice(FLAT_OPTIONS).format(agent=agent, count=len(scenario.options)))
+        parts.append(rng.choice(p.person).format(
+            name=s.name or capitalize_first(person_name(s)), role=s.role, relationship=s.relationship,
+            need=s.need, agent=agent))
+    parts.append(rng.choice(p.options).format(agent=agent, count=len(scenario.options)))
     for option in scenario.options:
-        parts.append(_capitalize(rng.choice(FLAT_OPTION).format(label=option.id.upper(), agent=agent,
-                                                                action=option.action)))
-        parts.extend(_consequence_lines(option, FLAT_CONSEQUENCE_NOW, FLAT_CONSEQUENCE_LATER, rng))
+        parts.append(capitalize_first(rng.choice(p.option).format(label=option.id.upper(), agent=agent,
+                                                                  action=option.action)))
+        parts.extend(_timed(c, p.consequence_now, p.consequence_later, rng) for c in option.consequences)
     return " ".join(parts)
 
 
-def render_principle_flat(scenario: Scenario, rng: random.Random) -> str:
+def render_principle_flat(scenario: Scenario, rng: random.Random,
+                          phrasings: RenderPhrasings | None = None) -> str:
     """``flat`` plus the principle, explicit rules for each foundation, and a verdict on each option."""
+    phrasings = phrasings or load_render_phrasings()
+    p = phrasings.principle_flat
     agent = scenario.agent.name or "the agent"
-    parts = [render_flat(scenario, rng)]
+    parts = [render_flat(scenario, rng, phrasings)]
     if scenario.principle:
-        parts.append(rng.choice(PRINCIPLE_OPEN).format(principle=scenario.principle))
+        parts.append(rng.choice(p.principle_open).format(principle=scenario.principle))
     for foundation in scenario.foundations:
-        parts.append(rng.choice(RULES[foundation.value]))
+        parts.append(rng.choice(p.rules[foundation]))
     for option in scenario.options:
         if option.valence == Valence.harmful:
-            parts.append(_capitalize(rng.choice(VERDICT_HARMFUL).format(action=option.action, agent=agent)))
+            parts.append(capitalize_first(rng.choice(p.verdict_harmful).format(action=option.action, agent=agent)))
         elif option.valence == Valence.prosocial:
-            parts.append(_capitalize(rng.choice(VERDICT_PROSOCIAL).format(action=option.action, agent=agent)))
+            parts.append(capitalize_first(rng.choice(p.verdict_prosocial).format(action=option.action,
+                                                                                 agent=agent)))
     return " ".join(parts)
 
 
-def render_bmn(scenario: Scenario, rng: random.Random) -> str:
+def render_bmn(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasings | None = None) -> str:
     """First-person branching narrative; consequences carry the principle, which is never stated."""
+    p = (phrasings or load_render_phrasings()).bmn
     agent = scenario.agent.name or ""
     first = (lambda text: to_first_person(text, agent)) if agent else (lambda text: text)
-    parts = [first(rng.choice(BMN_OPEN).format(setting=scenario.setting))]
+    parts = [first(rng.choice(p.open).format(setting=scenario.setting))]
     for s in scenario.stakeholders:
-        parts.append(first(rng.choice(BMN_PEOPLE).format(name=s.name or f"the {s.role}", role=s.role,
-                                                         need=s.need)))
+        parts.append(first(rng.choice(p.people).format(name=person_name(s), role=s.role, need=s.need)))
     a, b = scenario.options[0].action, scenario.options[1].action
-    parts.append(rng.choice(BMN_CHOICE).format(a=a, b=b))
+    parts.append(rng.choice(p.choice).format(a=a, b=b))
     for index, option in enumerate(scenario.options):
-        branch = rng.choice(BMN_FIRST_BRANCH if index == 0 else BMN_NEXT_BRANCH)
+        branch = rng.choice(p.first_branch if index == 0 else p.next_branch)
         parts.append(branch.format(action=option.action))
         for c in option.consequences:
-            parts.append(first(_narrate(c, rng)))
-    others = [s.name or f"the {s.role}" for s in scenario.stakeholders[:2]]
+            if c.stakeholder == SELF:
+                parts.append(first(rng.choice(p.to_me).format(text=c.text)))
+            else:
+                parts.append(first(_timed(c, p.now, p.later, rng)))
+    others = [person_name(s) for s in scenario.stakeholders[:2]]
     names = " and ".join(others) if others else "everyone involved"
-    parts.append(first(rng.choice(BMN_REFLECT).format(names=names)))
+    parts.append(first(rng.choice(p.reflect).format(names=names)))
     return " ".join(parts)
-
-
-def _narrate(c: Consequence, rng: random.Random) -> str:
-    if c.stakeholder == SELF:
-        return rng.choice(BMN_SELF).format(text=c.text)
-    return _timed(c, BMN_NOW, BMN_LATER, rng)
 
 
 RENDERERS = {

@@ -7,6 +7,7 @@
 
 These template versions work on generated text (written by name, one clause pattern); arbitrary
 text goes through the LLM backend (``rearing corpus transform --backend llm``) with the same names.
+Their phrasings live in ``data/transforms.yaml`` so they can be reworded without touching Python.
 """
 
 from __future__ import annotations
@@ -15,8 +16,13 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
 
 from rearing.corpus.person import to_first_person
+from rearing.corpus.render import phrasing_list
+from rearing.datafile import load_yaml, package_data
+from rearing.world.schema import Record
 
 Transform = Callable[[str, random.Random, Sequence[str]], str]
 """``(text, rng, names)`` -> text; ``names`` are people the transform may introduce or recognise."""
@@ -24,50 +30,51 @@ Transform = Callable[[str, random.Random, Sequence[str]], str]
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"])")
 _NAME = re.compile(r"\b[A-Z][a-z]+\b")
 
-LIVED_OPEN = (
-    "I remember when I first came across this.",
-    "This is something I had to learn for myself.",
-    "I did not know any of this until I lived through it.",
-    "Here is how I found this out.",
-    "I learned this the way most things are learned: by doing.",
-)
-LIVED_CLOSE = (
-    "I tried it myself afterwards, and it has stayed with me.",
-    "Since then I have done it many times, and each time it comes back to me.",
-    "That was how I learned it, and I have not forgotten.",
-    "Later I went back and checked, and it was just as I had found.",
-    "I still think of that day whenever it comes up.",
-)
-LIVED_STEP = ("Then I noticed that", "I saw that", "I found that", "It turned out that")
+Fixed = phrasing_list()
+Partner = phrasing_list("name")
+Said = phrasing_list("name", "sentence", required=("sentence",))
 
-SOCIAL_SAY = (
-    '{name} told me, "{s}"',
-    '"{s}" {name} said to me.',
-    'I said to {name}, "{s}"',
-    '"{s}" I explained to {name}.',
-    '{name} asked me about it, and I answered, "{s}"',
-    '"{s}" {name} pointed out.',
-)
-SOCIAL_OPEN = (
-    "{name} and I talked it through.",
-    "I was chatting with {name} about this.",
-    "{name} came over and we got talking.",
-)
-SOCIAL_CLOSE = (
-    '"Thanks," said {name}. "That makes sense now."',
-    "{name} nodded, and we went on with the day.",
-    '"I will remember that," {name} told me.',
-)
+
+class LivedPhrasings(Record):
+    open: Fixed
+    close: Fixed
+    step: Fixed
+
+
+class SocialPhrasings(Record):
+    open: Partner
+    say: Said
+    close: Partner
+
+
+class TransformPhrasings(Record):
+    """``data/transforms.yaml``: the phrasings of the ``lived`` and ``social`` transforms."""
+
+    lived: LivedPhrasings
+    social: SocialPhrasings
+
+
+def load_transform_phrasings(path: str | Path | None = None) -> TransformPhrasings:
+    """The transforms' phrasings from ``path``; the packaged file (read once per process) by default."""
+    if path is None:
+        return _packaged_transform_phrasings()
+    return load_yaml(path, TransformPhrasings)
+
+
+@lru_cache(maxsize=1)
+def _packaged_transform_phrasings() -> TransformPhrasings:
+    return load_yaml(package_data("rearing.corpus", "data/transforms.yaml"), TransformPhrasings)
 
 
 def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE.split(text.strip()) if s]
 
 
-NOT_NAMES = frozenset(
-    "The A An It I This That These Those There Then When While If But And So Tip Step First Next "
-    "Finally After Before Once Today Later Now Here Yes No Thanks".split()
-)
+NOT_NAMES = frozenset({
+    "The", "A", "An", "It", "I", "This", "That", "These", "Those", "There", "Then", "When",
+    "While", "If", "But", "And", "So", "Tip", "Step", "First", "Next", "Finally", "After",
+    "Before", "Once", "Today", "Later", "Now", "Here", "Yes", "No", "Thanks",
+})
 
 
 def protagonist(text: str, names: Sequence[str]) -> str | None:
@@ -87,23 +94,27 @@ def first_person(text: str, rng: random.Random, names: Sequence[str]) -> str:
     return to_first_person(text, name) if name else text
 
 
-def lived(text: str, rng: random.Random, names: Sequence[str]) -> str:
+def lived(text: str, rng: random.Random, names: Sequence[str],
+          phrasings: TransformPhrasings | None = None) -> str:
+    p = (phrasings or load_transform_phrasings()).lived
     body = sentences(text)
     if len(body) > 2:
         index = rng.randrange(1, len(body))
         step = body[index]
-        body[index] = f"{rng.choice(LIVED_STEP)} {step[:1].lower() + step[1:] if not step.startswith('I ') else step}"
-    return " ".join([rng.choice(LIVED_OPEN), *body, rng.choice(LIVED_CLOSE)])
+        body[index] = f"{rng.choice(p.step)} {step[:1].lower() + step[1:] if not step.startswith('I ') else step}"
+    return " ".join([rng.choice(p.open), *body, rng.choice(p.close)])
 
 
-def social(text: str, rng: random.Random, names: Sequence[str]) -> str:
+def social(text: str, rng: random.Random, names: Sequence[str],
+           phrasings: TransformPhrasings | None = None) -> str:
+    p = (phrasings or load_transform_phrasings()).social
     in_text = set(_NAME.findall(text))
     partners = [n for n in names if n not in in_text] or list(names) or ["my friend"]
     partner = rng.choice(partners)
-    lines = [rng.choice(SOCIAL_OPEN).format(name=partner)]
+    lines = [rng.choice(p.open).format(name=partner)]
     for sentence in sentences(text):
-        lines.append(rng.choice(SOCIAL_SAY).format(name=partner, s=sentence))
-    lines.append(rng.choice(SOCIAL_CLOSE).format(name=partner))
+        lines.append(rng.choice(p.say).format(name=partner, sentence=sentence))
+    lines.append(rng.choice(p.close).format(name=partner))
     return " ".join(lines)
 
 

@@ -4,8 +4,19 @@ import time
 import pytest
 import yaml
 
-from rearing.corpus.general import KINDS, MAX_WORDS, MIN_WORDS, GeneralDoc, general_doc, generate_general
+from rearing.corpus.general import (
+    KINDS,
+    MAX_WORDS,
+    MIN_WORDS,
+    SLOTS,
+    GeneralDoc,
+    capitalize_sentences,
+    general_doc,
+    generate_general,
+    load_general_phrasings,
+)
 from rearing.corpus.lexicon import load_lexicon
+from rearing.io import InputError
 from rearing.world.generate import default_vocab_path, partition
 
 
@@ -119,3 +130,55 @@ def test_throughput_sanity():
     start = time.perf_counter()
     generate_general(500, seed=99)
     assert time.perf_counter() - start < 30
+
+
+def test_capitalize_sentences_after_stops_breaks_list_markers_and_quotes():
+    text = 'one. two! three?\nfour, the end\n1. five\n- six "seven'
+    assert capitalize_sentences(text) == 'One. Two! Three?\nFour, the end\n1. Five\n- Six "Seven'
+
+
+def _refusal(path) -> str:
+    with pytest.raises(InputError) as caught:
+        load_general_phrasings(path)
+    return str(caught.value)
+
+
+def test_phrasing_file_refuses_unknown_slot_empty_list_and_bad_speaker(edited_data):
+    path, line = edited_data("general.yaml", "This is a description of the {place} at {dom_a}.",
+                             "This is a description of the {place} at {dom_a} on {weekday}.")
+    message = _refusal(path)
+    assert message.startswith(f"{path}:{line}: description.open") and "unknown slot {weekday}" in message
+    assert "allowed slots: {name}, {name2}" in message
+
+    snacks = re.search(r"  snacks:\n(?:    - .*\n)+", load_text()).group()
+    path, line = edited_data("general.yaml", snacks, "  snacks: []\n")
+    message = _refusal(path)
+    assert message.startswith(f"{path}:{line}: values.snacks") and "at least 1 item" in message
+
+    path, line = edited_data("general.yaml", '      - B: "Mostly {pastime}."', '      - C: "Mostly {pastime}."')
+    message = _refusal(path)
+    assert message.startswith(f"{path}:{line}: dialogue.topics") and "'A' or 'B'" in message
+
+
+def load_text() -> str:
+    from rearing.datafile import package_data
+
+    return package_data("rearing.corpus", "data/general.yaml").read_text(encoding="utf-8")
+
+
+def test_every_documented_slot_is_filled(edited_data):
+    every = " ".join(f"{{{slot}}}" for slot in SLOTS)
+    path, _ = edited_data("general.yaml", '"The {place} at {dom_the} is {adj} and {adj2}."', f'"ALL {every}."')
+    phrasings = load_general_phrasings(path)
+    texts = [d.text for d in generate_general(300, seed=3, phrasings=phrasings) if "ALL " in d.text]
+    assert texts and not any("{" in t or "}" in t for t in texts)
+
+
+def test_edited_phrasing_file_changes_the_text(edited_data):
+    path, _ = edited_data("general.yaml", '"A radio plays quietly in the corner."',
+                          '"A radio plays softly in the corner."')
+    phrasings = load_general_phrasings(path)
+    default = generate_general(300, seed=3)
+    custom = generate_general(300, seed=3, phrasings=phrasings)
+    assert [d.text.replace("radio plays quietly", "radio plays softly") for d in default] == [d.text for d in custom]
+    assert default != custom
