@@ -51,7 +51,16 @@ class AnswerKey(Record):
     valences: list[str] = Field(description="Valence of the option behind each choice, in order.")
 
 
-class ResultRow(Record):
+class ModelRow(Record):
+    """Which model (and, for a trained arm, which condition and seed) a row is about, in which suite."""
+
+    model: str
+    condition: str | None = None
+    seed: int | None = None
+    suite: str
+
+
+class ResultRow(ModelRow):
     """One model's answer to one item at one attack step, joined to the item's key.
 
     The eval stage, ``rearing eval --checkpoint`` and the summary all read and write these, so any
@@ -59,10 +68,6 @@ class ResultRow(Record):
     so its normalized choice is the choice itself.
     """
 
-    model: str
-    condition: str | None = None
-    seed: int | None = None
-    suite: str
     format: Format
     stripped: bool
     pressure: PressureKind
@@ -82,13 +87,9 @@ class ResultRow(Record):
     completion: str | None = Field(None, description="The generated answer (generation scoring only).")
 
 
-class EpisodeRow(Record):
-    """One agentic episode a model played: the suite, the pressure, and what came of it."""
+class EpisodeRow(ModelRow):
+    """One agentic episode a model played: the pressure, and what came of it."""
 
-    model: str
-    condition: str | None = None
-    seed: int | None = None
-    suite: str
     pressure: PressureName
     intensity: int
     episode_seed: int

@@ -47,6 +47,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
 from rearing.evals.schema import AnswerKey, EvalItem
+from rearing.text import seeded_rng
 from rearing.world.schema import Option, Scenario, Valence
 
 Reading = Literal["choice", "outcomes"]
@@ -111,7 +112,7 @@ class ShortcutModel:
     def _pick(self, item: EvalItem, scores: list[float]) -> int:
         best = max(scores)
         tied = [i for i, score in enumerate(scores) if best - score <= 1e-12]
-        return tied[0] if len(tied) == 1 else random.Random(f"{self.seed}:{item.id}").choice(tied)
+        return tied[0] if len(tied) == 1 else seeded_rng(self.seed, item.id).choice(tied)
 
 
 def item_evidence(item: EvalItem, reading: Reading = "choice") -> Evidence:

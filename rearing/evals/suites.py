@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, RootModel, model_validator
 
@@ -18,6 +18,8 @@ from rearing.evals.schema import Format, Split
 from rearing.world.schema import Record
 
 SuiteKind = Literal["items", "episodes", "attack"]
+SuiteName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+"""A suite's name: it starts every item id and names the suite's inspect-ai task, so an identifier."""
 
 
 class Suite(Record):
@@ -29,15 +31,21 @@ class Suite(Record):
     formats: Literal["all", "neutral"] | list[Format] = "all"
 
     @model_validator(mode="after")
-    def _split_where_needed(self) -> Suite:
+    def _fields_fit_the_kind(self) -> Suite:
+        """View, pressure and formats shape items; a suite of another kind that sets them is a mistake."""
         if self.kind in ("items", "episodes") and self.split is None:
             raise ValueError(f"a suite of kind '{self.kind}' needs a split")
-        if self.kind == "attack" and (self.split is not None or self.view != "plain" or self.pressure):
-            raise ValueError("an attack suite re-runs eval.attack_suites: it takes no split, view or pressure")
+        shapes_items = self.view != "plain" or self.pressure or self.formats != "all"
+        if self.kind == "attack" and (self.split is not None or shapes_items):
+            raise ValueError("an attack suite re-runs eval.attack_suites: it takes no split, view, pressure "
+                             "or formats")
+        if self.kind == "episodes" and shapes_items:
+            raise ValueError("an episodes suite plays whole scenarios under eval.agentic_pressures: "
+                             "it takes no view, pressure or formats")
         return self
 
 
-class SuiteBook(RootModel[dict[str, Suite]]):
+class SuiteBook(RootModel[dict[SuiteName, Suite]]):
     pass
 
 

@@ -35,49 +35,39 @@ PressureFrame = phrasing("pressure", required=("pressure",))
 Answers = list[phrasing()]
 
 
-class ContinuationWording(Record):
-    option: Option
+class FormatWording(Record):
+    """What every format says: the principle line, the question (in full and in stripped items),
+    and how pressure is introduced (when absent, the pressure text stands alone)."""
+
     principle: Principle
     ask_full: Ask
     ask_stripped: Ask
-    choice: Choice
     pressure: PressureFrame | None = None
 
 
-class JudgmentWording(Record):
+class ContinuationWording(FormatWording):
     option: Option
-    principle: Principle
+    choice: Choice
+
+
+class JudgmentWording(FormatWording):
+    option: Option
     ask_full: AskAbout
     ask_stripped: AskAbout
-    pressure: PressureFrame | None = None
 
 
-class AbWording(Record):
+class AbWording(FormatWording):
     option: phrasing("letter", "action", "outcomes", required=("letter", "action", "outcomes"))
-    principle: Principle
-    ask_full: Ask
-    ask_stripped: Ask
-    pressure: PressureFrame | None = None
 
 
-class AdviceWording(Record):
+class AdviceWording(ContinuationWording):
     open: Open
-    option: Option
-    principle: Principle
-    ask_full: Ask
-    ask_stripped: Ask
-    choice: Choice
-    pressure: PressureFrame | None = None
 
 
-class ToolCallWording(Record):
+class ToolCallWording(FormatWording):
     open: Open
     observation: phrasing("situation", required=("situation",))
     tools: phrasing()
-    principle: Principle
-    pressure: PressureFrame | None = None
-    ask_full: Ask
-    ask_stripped: Ask
 
 
 class FormatWordings(Record):
@@ -116,7 +106,7 @@ class ItemWording(Record):
     ab_choices: Answers = Field(min_length=2, max_length=2)
     strip_substitutions: list[Substitution]
 
-    def format(self, fmt: str) -> Record:
+    def format(self, fmt: str) -> FormatWording:
         """The wording of one format."""
         return getattr(self.formats, fmt)
 

@@ -6,8 +6,10 @@ import copy
 import random
 
 import pytest
+import yaml
 
 from rearing.corpus.lexicon import load_lexicon
+from rearing.datafile import load_yaml, package_data
 from rearing.evals import episodes as ep
 from rearing.evals.agentic import (
     EpisodeResult,
@@ -20,8 +22,9 @@ from rearing.evals.agentic import (
     summarize,
 )
 from rearing.evals.answers import parse_choice, parse_tool_call
-from rearing.evals.episodes import AgenticEnv, episode_wording
+from rearing.evals.episodes import AgenticEnv, EpisodeWording, episode_wording
 from rearing.evals.pressure import episode_pressure
+from rearing.io import InputError
 from rearing.world.generate import GeneratorSettings, ScenarioGenerator
 from rearing.world.schema import Scenario, Valence
 
@@ -408,3 +411,20 @@ def test_loglikelihood_policy_follows_its_scores():
     assert tie.choose("p", ["a", "b"]) == 0
     with pytest.raises(ValueError, match="scores"):
         LogLikelihoodPolicy(lambda prompt, choices: [1.0]).choose("p", ["a", "b"])
+
+
+def test_episode_wording_file_is_checked(tmp_path):
+    source = package_data("rearing.evals", "data/agentic.yaml")
+    data = yaml.safe_load(source.read_text())
+    data["actions"]["repair"][1] = "sort out what happened, then get back to work"
+    data["outcomes"]["stay"] = "{agent} stays with {helper}."
+    data["actions"]["work"][0] = "make a start on {goal}"
+    path = tmp_path / "agentic.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(InputError) as error:
+        load_yaml(path, EpisodeWording)
+    problems = "\n".join(error.value.problems)
+    assert "actions.repair[1]: missing slot {victim}" in problems
+    assert "outcomes.stay: unknown slot {helper}" in problems
+    assert "actions.work[0]: this list takes no slots" in problems
+    assert all(p.startswith(f"{path}:") for p in error.value.problems)

@@ -12,6 +12,7 @@ from rearing.config import SplitConfig, load_config
 from rearing.corpus.conditions import Condition, all_conditions, familiar_conditions, neutral_formats
 from rearing.corpus.lexicon import load_lexicon
 from rearing.corpus.stream import TokenStream
+from rearing.datafile import load_yaml, package_data
 from rearing.evals.formats import ACTION_FORMATS, check_format_wording_heldout
 from rearing.evals.items import build_items, check_item_leakage, read_items, write_items
 from rearing.evals.pressure import (
@@ -27,7 +28,7 @@ from rearing.evals.pressure import (
 from rearing.evals.schema import FORMATS, PRESSURE_KINDS
 from rearing.evals.suites import Suite, builtin_suites
 from rearing.evals.views import View, scenario_view, strip_view
-from rearing.evals.wording import fixed_segments
+from rearing.evals.wording import ItemWording, fixed_segments, item_wording
 from rearing.io import InputError
 from rearing.layout import RunLayout
 from rearing.pipeline import run_pipeline
@@ -462,3 +463,20 @@ def test_imported_scenarios_build_and_report_what_they_lack():
     assert kept + report["stripped"]["dropped_scenarios"] == len(scenarios)
     assert not any(choice.endswith(('.."', "..")) for item in items for choice in item.choices)
     assert len(keys) == len(items)
+
+
+def test_item_wording_file_is_checked_slot_by_slot(tmp_path):
+    source = package_data("rearing.evals", "data/items.yaml")
+    data = yaml.safe_load(source.read_text())
+    assert load_yaml(source, ItemWording) == item_wording()
+    data["formats"]["ab"]["option"] = "{agent}: {action}. Likely result: {outcomes}"
+    data["formats"]["judgment"]["ask_stripped"] = "Is it okay for {agent} to do that?"
+    data["strip_substitutions"][0]["replace"] = r"become close \2"
+    path = tmp_path / "items.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(InputError) as error:
+        load_yaml(path, ItemWording)
+    problems = "\n".join(error.value.problems)
+    assert f"{path}:" in problems and "formats.ab.option: unknown slot {agent}" in problems
+    assert "formats.judgment.ask_stripped: missing slot {action}" in problems
+    assert "strip_substitutions[0]: replace 'become close \\\\2' names a group the pattern lacks" in problems

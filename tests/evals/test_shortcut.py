@@ -10,10 +10,9 @@ import pytest
 from rearing.config import SplitConfig
 from rearing.evals.schema import AnswerKey, EvalItem
 from rearing.evals.shortcut import ShortcutModel, item_evidence, shortcut_accuracy, train_shortcut
+from rearing.layout import HELD_OUT_SPLITS
 from rearing.world.schema import Scenario, Valence
 from rearing.world.split import split_scenarios
-
-HELD_OUT = ("eval", "shift_domain", "shift_vocab")
 
 
 def build_items(scenarios: list[Scenario], suite: str) -> tuple[list[EvalItem], list[AnswerKey]]:
@@ -74,7 +73,7 @@ def model(splits):
 
 def held_out_items(splits, transform=lambda s: s, **kwargs) -> tuple[list[EvalItem], list[AnswerKey]]:
     items, keys = [], []
-    for name in HELD_OUT:
+    for name in HELD_OUT_SPLITS:
         more_items, more_keys = build_items([transform(s) for s in splits[name]], name, **kwargs)
         items += more_items
         keys += more_keys
@@ -84,8 +83,8 @@ def held_out_items(splits, transform=lambda s: s, **kwargs) -> tuple[list[EvalIt
 def test_a_planted_cue_is_found_in_every_suite_and_format(splits):
     planted = train_shortcut([plant_cue(s) for s in splits["train"][:600]], seed=0)
     report = shortcut_accuracy(planted, *held_out_items(splits, plant_cue))
-    assert set(report) == set(HELD_OUT)
-    for suite in HELD_OUT:
+    assert set(report) == set(HELD_OUT_SPLITS)
+    for suite in HELD_OUT_SPLITS:
         assert set(report[suite]["formats"]) == {"continuation", "ab", "judgment"}
         for result in report[suite]["formats"].values():
             assert result["accuracy"] > 0.9, (suite, report[suite])
@@ -93,7 +92,7 @@ def test_a_planted_cue_is_found_in_every_suite_and_format(splits):
 
 def test_answer_wording_of_generator_scenarios_leaves_it_at_chance(splits, model):
     report = shortcut_accuracy(model, *held_out_items(splits))
-    for suite in HELD_OUT:
+    for suite in HELD_OUT_SPLITS:
         assert report[suite]["chance"] == 0.5
         assert report[suite]["n"] == 3 * len(splits[suite])
         assert 0.35 < report[suite]["accuracy"] < 0.65, (suite, report[suite])

@@ -19,7 +19,7 @@ from rearing.evals.schema import ResultRow
 from rearing.evals.stage import build_run_items, run_suites
 from rearing.evals.suites import Suite
 from rearing.io import read_json
-from rearing.layout import RunLayout
+from rearing.layout import EvalLayout, RunLayout
 from rearing.pipeline import run_pipeline
 from rearing.world.store import read_scenarios
 
@@ -124,7 +124,7 @@ def test_eval_is_cached_then_any_checkpoint_can_be_scored_from_the_cli(evaluated
     out = tmp_path / "checkpoint_eval"
     result = CliRunner().invoke(app, ["eval", "--run", str(evaluated), "--checkpoint", str(model), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    mine = pq.read_table(out / "results.parquet").to_pylist()
+    mine = pq.read_table(EvalLayout(out).results).to_pylist()
     theirs = {r["item_id"]: r["sum_logprob"] for r in results(evaluated)
               if r["model"] == "posthoc/seed_0" and r["attack"] == "none"}
     assert {r["item_id"] for r in mine} == set(theirs)
