@@ -300,14 +300,14 @@ def build_items(
             if not isinstance(shown, View):
                 raise TypeError(f"suite {name}: view '{suite.view}' returned {type(shown).__name__}, "
                                 "not a View or a reason to skip")
-            conditions_of = [("none", 0, None)]
+            pressures = [("none", 0, None)]
             if suite.pressure:
-                conditions_of = _pressures(shown, views[suite.split], seed, many_shot, phrasings, short_pool)
+                pressures = _pressures(shown, views[suite.split], seed, many_shot, phrasings, short_pool)
             for fmt in formats:
                 first, ask = assigned[(suite.split, fmt)][position]
                 jobs.extend(
                     _Job(name, suite.split, shown, fmt, first, ask, stripped, kind, intensity, text)
-                    for kind, intensity, text in conditions_of
+                    for kind, intensity, text in pressures
                 )
 
     familiar = {fmt: familiar_conditions(fmt, conditions) for fmt in FORMATS}

@@ -155,10 +155,11 @@ def test_generated_answers_are_summarized_like_scored_ones(evaluated):
 
 
 def test_a_suite_defined_in_the_config_builds_items(tiny_corpus_run):
-    config = run_config(tiny_corpus_run)
-    defined = {"stripped_shift": Suite(kind="items", split="shift_domain", view="stripped")}
-    config = config.model_copy(update={"eval": config.eval.model_copy(
-        update={"define": defined, "suites": ["format", "stripped_shift", "agentic"]})})
+    data = run_config(tiny_corpus_run).model_dump(mode="json")
+    data["eval"].update(define={"stripped_shift": {"kind": "items", "split": "shift_domain", "view": "stripped"}},
+                        suites=["format", "stripped_shift", "agentic"])
+    config = ExperimentConfig.model_validate(data)
+    assert config.eval.define == {"stripped_shift": Suite(kind="items", split="shift_domain", view="stripped")}
     assert list(run_suites(config)) == ["format", "agentic", "stripped_shift"]
     items, keys, report = build_run_items(config, RunLayout(tiny_corpus_run))
     assert {i.suite for i in items} == {"format", "stripped_shift"} and len(keys) == len(items)
