@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from string import Formatter
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from rearing.io import InputError, error_message, field_path
 
@@ -115,3 +116,59 @@ def yaml_line(text: str, loc: list[str]) -> int | None:
         else:
             return line
     return line
+
+
+def template_slots(template: str) -> list[str]:
+    """The ``{slot}`` names a phrasing uses, in order; a malformed phrasing raises ``ValueError``."""
+    return [field for _, field, _, _ in Formatter().parse(template) if field is not None]
+
+
+def slot_problem(template: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> str | None:
+    """Why ``template`` cannot be filled by a renderer that fills ``allowed``, or None when it can.
+
+    ``required`` are the slots that carry scenario content, which no phrasing may drop. A list that
+    takes no slots is printed as written, so a brace there would show up in the text.
+    """
+    if not template.strip():
+        return "empty phrasing"
+    if not allowed:
+        return None if "{" not in template and "}" not in template else \
+            "takes no slots: braces would be printed as written"
+    listed = ", ".join(f"{{{slot}}}" for slot in allowed)
+    try:
+        parsed = list(Formatter().parse(template))
+    except ValueError as exc:
+        return f"malformed phrasing ({exc}); write a slot as {{name}} (allowed slots: {listed})"
+    if any("{" in literal or "}" in literal for literal, *_ in parsed):
+        return "braces are for slots only: no literal {{ or }}"
+    used = []
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in allowed:
+            return f"unknown slot {{{name}}} (allowed slots: {listed})"
+        if spec or conversion:
+            return f"slot {{{name}}} must be written plainly, without !conversion or :format"
+        used.append(name)
+    missing = [slot for slot in required if slot not in used]
+    if missing:
+        return f"missing slot {{{missing[0]}}}: every phrasing here must carry it"
+    return None
+
+
+def phrasing(*allowed: str, required: tuple[str, ...] = ()) -> Any:
+    """The type of one phrasing in a data file, checked against the slots its renderer fills."""
+
+    def check(template: str) -> str:
+        problem = slot_problem(template, allowed, required)
+        if problem:
+            raise ValueError(problem)
+        return template
+
+    return Annotated[str, AfterValidator(check)]
+
+
+def phrasing_list(*allowed: str, required: tuple[str, ...] = (), at_least: int = 1) -> Any:
+    """The type of a list of alternative phrasings (see :func:`phrasing`); ``at_least`` is how many
+    alternatives the renderer draws without repeats."""
+    return Annotated[list[phrasing(*allowed, required=required)], Field(min_length=at_least)]

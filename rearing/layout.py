@@ -66,12 +66,60 @@ TRAIN_SUMMARY = "train_summary.json"
 
 
 @dataclass(frozen=True)
+class JobLayout:
+    """One training job's folder (a model of the train stage, or an attacked copy in the evals)."""
+
+    root: Path
+
+    @property
+    def model(self) -> Path:
+        """The trained model (``save_pretrained`` + tokenizer): what every later stage loads."""
+        return self.root / "model"
+
+    def snapshot(self, step: int) -> Path:
+        """The model as it was after ``step`` steps, when the job was asked to keep snapshots."""
+        return self.root / f"snapshot_{step}"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.root / "checkpoint"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / TRAIN_SUMMARY
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.jsonl"
+
+    @property
+    def consumed(self) -> Path:
+        """Every window start trained on, in order."""
+        return self.root / "consumed.npy"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.root / "tensorboard"
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.root / "mlflow.db"
+
+    def stream(self, phase: int | None = None) -> Path:
+        """A stream re-encoded with the job's own tokenizer (the default one, or a phase's)."""
+        return self.root / "stream" if phase is None else self.root / "streams" / str(phase)
+
+
+@dataclass(frozen=True)
 class TrainLayout:
     root: Path
 
     def job(self, condition: str, seed: int) -> Path:
-        """One model's folder: ``model/``, checkpoints, ``metrics.jsonl``, ``train_summary.json``."""
+        """One model's folder (see :class:`JobLayout`)."""
         return self.root / condition / f"seed_{seed}"
+
+    def model(self, condition: str, seed: int) -> Path:
+        return JobLayout(self.job(condition, seed)).model
 
     def summaries(self) -> list[Path]:
         """Every finished model's training summary, in (condition, seed) folder order."""

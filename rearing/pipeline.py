@@ -140,8 +140,8 @@ def stage_workspace(config: ExperimentConfig, run_dir: str | Path, name: str) ->
     manifest = _read_manifest(run)
     missing = [u for u in stage.upstream if u not in manifest["stages"]]
     if missing:
-        raise InputError([f"{run.root}: the {', '.join(missing)} stage has not run "
-                          f"(rearing run --until {missing[-1]})"])
+        raise InputError([(f"{run.root}: the {', '.join(missing)} stage has not run "
+                           f"(rearing run --until {missing[-1]})")])
     return partial_dir(run, name, stage_key(stage, config, manifest))
 
 

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from rearing.config import ExperimentConfig
 from rearing.corpus.conditions import Condition, Ordering, all_conditions, renderer_function
 from rearing.corpus.general import general_doc, generate_general
@@ -33,8 +31,9 @@ from rearing.corpus.transforms import apply_transforms, sentences
 from rearing.io import write_json_atomic
 from rearing.layout import CorpusLayout
 from rearing.text import seeded_rng
-from rearing.world.generate import default_vocab_path, partition
+from rearing.world.generate import partition
 from rearing.world.schema import Scenario
+from rearing.world.vocab import load_vocab
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
@@ -119,8 +118,8 @@ def interleave(moral: list[CorpusDoc], general: list[CorpusDoc]) -> list[CorpusD
 
 
 def training_names() -> list[str]:
-    vocab = yaml.safe_load(default_vocab_path().read_text(encoding="utf-8"))
-    return list(partition(vocab["names"], "main"))
+    """The names training text may use (the main vocabulary partition), for the transforms to spot."""
+    return list(partition(load_vocab().names, "main"))
 
 
 def train_tokenizer(texts, vocab_size: int):

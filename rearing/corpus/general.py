@@ -36,8 +36,7 @@ import yaml
 from pydantic import BeforeValidator, Field
 
 from rearing.corpus.lexicon import Lexicon, load_lexicon
-from rearing.corpus.render import phrasing, phrasing_list
-from rearing.datafile import load_yaml, package_data
+from rearing.datafile import load_yaml, package_data, phrasing, phrasing_list
 from rearing.text import capitalize_first
 from rearing.world.generate import DIGITAL_DOMAINS, default_vocab_path, partition
 from rearing.world.schema import Record

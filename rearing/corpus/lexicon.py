@@ -37,7 +37,7 @@ def _normalise_term(term: str) -> str:
 class Lexicon:
     """An immutable set of moral terms with a single compiled matcher for fast scanning."""
 
-    __slots__ = ("terms", "_pattern")
+    __slots__ = ("_pattern", "terms")
 
     def __init__(self, terms: Iterable[str]):
         normalised = frozenset(t for t in (_normalise_term(term) for term in terms) if t)

@@ -45,9 +45,7 @@ RETRY_STATUS = frozenset({408, 429})
 KEY_PLACEHOLDER = "[REDACTED]"
 
 STOPWORDS = frozenset(
-    "that this these those with from into onto over under about after before they them their there "
-    "then than were have been being what when where which while would could should will shall your "
-    "yours just also very some such each other because does doing".split()
+    ["that", "this", "these", "those", "with", "from", "into", "onto", "over", "under", "about", "after", "before", "they", "them", "their", "there", "then", "than", "were", "have", "been", "being", "what", "when", "where", "which", "while", "would", "could", "should", "will", "shall", "your", "yours", "just", "also", "very", "some", "such", "each", "other", "because", "does", "doing"]
 )
 
 _TEXT_BLOCK = re.compile(r"<text>(.*?)</text>", re.IGNORECASE | re.DOTALL)

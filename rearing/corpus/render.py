@@ -19,58 +19,13 @@ from __future__ import annotations
 import random
 from functools import lru_cache
 from pathlib import Path
-from string import Formatter
-from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import model_validator
 
 from rearing.corpus.person import to_first_person
-from rearing.datafile import load_yaml, package_data
+from rearing.datafile import load_yaml, package_data, phrasing_list
 from rearing.text import capitalize_first, delayed_text, lower_first, person_name
 from rearing.world.schema import SELF, Consequence, Foundation, Record, Scenario, Valence
-
-
-def template_slots(template: str) -> list[str]:
-    """The ``{slot}`` names a phrasing uses, in order; a malformed phrasing raises ``ValueError``."""
-    return [field for _, field, _, _ in Formatter().parse(template) if field is not None]
-
-
-def phrasing(*allowed: str, required: tuple[str, ...] = ()) -> Any:
-    """Type of one phrasing, checked against the slots its renderer fills.
-
-    ``allowed`` are the slots the renderer fills (none: the text is printed as written, so a brace
-    would show up in the output); ``required`` are those carrying scenario content, which no
-    phrasing may drop.
-    """
-    listed = ", ".join(f"{{{slot}}}" for slot in allowed)
-
-    def check(template: str) -> str:
-        if not template.strip():
-            raise ValueError("empty phrasing")
-        if not allowed:
-            if "{" in template or "}" in template:
-                raise ValueError("this list takes no slots: braces would be printed as written")
-            return template
-        try:
-            used = template_slots(template)
-        except ValueError as exc:
-            raise ValueError(f"not a valid phrasing ({exc}); write a literal brace as {{{{ or }}}}") from None
-        unknown = [slot for slot in used if slot not in allowed]
-        if unknown:
-            raise ValueError(f"unknown slot {{{unknown[0]}}}; allowed slots: {listed}")
-        missing = [slot for slot in required if slot not in used]
-        if missing:
-            raise ValueError(f"missing slot {{{missing[0]}}}: every phrasing here must carry it")
-        return template
-
-    return Annotated[str, AfterValidator(check)]
-
-
-def phrasing_list(*allowed: str, required: tuple[str, ...] = (), at_least: int = 1) -> Any:
-    """Type of a list of alternative phrasings (see ``phrasing``); ``at_least`` is how many
-    alternatives the renderer draws without repeats."""
-    return Annotated[list[phrasing(*allowed, required=required)], Field(min_length=at_least)]
-
 
 Fixed = phrasing_list()
 Setting = phrasing_list("setting", required=("setting",))

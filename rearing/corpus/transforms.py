@@ -20,8 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rearing.corpus.person import to_first_person
-from rearing.corpus.render import phrasing_list
-from rearing.datafile import load_yaml, package_data
+from rearing.datafile import load_yaml, package_data, phrasing_list
 from rearing.world.schema import Record
 
 Transform = Callable[[str, random.Random, Sequence[str]], str]

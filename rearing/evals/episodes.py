@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from rearing.corpus.render import phrasing, phrasing_list
-from rearing.datafile import load_yaml, package_data
+from rearing.datafile import load_yaml, package_data, phrasing, phrasing_list
 from rearing.evals.pressure import episode_pressure
 from rearing.evals.schema import PRESSURE_KINDS
 from rearing.text import agent_name, count_of, most_harmed, seeded_rng, sentence, with_article

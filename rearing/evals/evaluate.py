@@ -29,6 +29,7 @@ from rearing.evals.schema import FORMATS, AnswerKey, EpisodeRow, EvalItem, Resul
 from rearing.evals.scorer import score_choices
 from rearing.evals.suites import Suite
 from rearing.io import atomic_open
+from rearing.layout import JobLayout
 from rearing.world.schema import Scenario
 
 Scoring = Literal["loglik", "generate"]
@@ -192,7 +193,7 @@ def attack_rows(ref: ModelRef, plan: EvalPlan, work: Path) -> list[ResultRow]:
         train_loop(TrainJob(condition=f"attack_{kind}", seed=ref.seed or 0, stream_dir=stream,
                             tokenizer_dir=ref.path, out_dir=out), attack_cfg, progress=False, snapshots=steps)
         for k in steps:
-            snapshot = out / f"snapshot_{k}"
+            snapshot = JobLayout(out).snapshot(k)
             model, snapshot_tokenizer = load_model(snapshot)
             rows += item_rows(model, snapshot_tokenizer, ref, items, plan.keys, cfg, attack=kind, attack_k=k)
             del model

@@ -20,8 +20,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator
 
-from rearing.corpus.render import phrasing, phrasing_list, template_slots
-from rearing.datafile import load_yaml, package_data
+from rearing.datafile import load_yaml, package_data, phrasing, phrasing_list, template_slots
 from rearing.evals.schema import PRESSURE_KINDS
 from rearing.evals.wording import DEFAULT_HELDOUT_N, HeldoutReport, check_wording_heldout
 from rearing.text import (

@@ -113,7 +113,7 @@ def trained_models(run: RunLayout) -> list[ModelRef]:
     for summary_path in run.train.summaries():
         summary = read_json(summary_path)
         condition, seed = summary["condition"], summary["seed"]
-        refs.append(ModelRef(path=run.train.job(condition, seed) / "model", name=f"{condition}/seed_{seed}",
+        refs.append(ModelRef(path=run.train.model(condition, seed), name=f"{condition}/seed_{seed}",
                              condition=condition, seed=seed))
     return refs
 

@@ -16,8 +16,7 @@ from functools import lru_cache
 
 from pydantic import Field, model_validator
 
-from rearing.corpus.render import phrasing
-from rearing.datafile import load_yaml, package_data
+from rearing.datafile import load_yaml, package_data, phrasing
 from rearing.world.contamination import ContaminationReport, NgramIndex, check_contamination, normalize_words
 from rearing.world.schema import Record
 

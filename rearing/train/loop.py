@@ -30,12 +30,10 @@ import torch.nn.functional as F
 from rearing.config import TrainConfig
 from rearing.corpus.stream import TokenStream, encode_stream, hf_encoder, tokenizer_fingerprint
 from rearing.io import atomic_open, write_json_atomic
-from rearing.layout import TRAIN_SUMMARY
+from rearing.layout import JobLayout
 from rearing.train.data import IGNORE, PhasePlan, make_batch
 from rearing.train.hardware import resolve_precision
 from rearing.train.models import count_parameters, load_checkpoint, new_model
-
-CHECKPOINT = "checkpoint"
 
 
 @dataclass
@@ -104,7 +102,7 @@ class MetricsLog:
     """metrics.jsonl, plus TensorBoard / MLflow when asked for; only the main process writes."""
 
     def __init__(self, out_dir: Path, cfg: TrainConfig, resume_step: int, run_name: str, enabled: bool):
-        self.path = out_dir / "metrics.jsonl"
+        self.path = JobLayout(out_dir).metrics
         self.enabled = enabled
         self.writers = []
         if not enabled:
@@ -143,7 +141,7 @@ def _external_logger(name: str, out_dir: Path, run_name: str, params: dict):
         except ImportError as error:
             raise RuntimeError("train.loggers has 'tensorboard' but it is not installed: "
                                "pip install 'rearing[tracking]'") from error
-        writer = SummaryWriter(log_dir=str(out_dir / "tensorboard"))
+        writer = SummaryWriter(log_dir=str(JobLayout(out_dir).tensorboard))
 
         def tensorboard(record: dict | None) -> None:
             if record is None:
@@ -159,7 +157,7 @@ def _external_logger(name: str, out_dir: Path, run_name: str, params: dict):
         raise RuntimeError("train.loggers has 'mlflow' but it is not installed: "
                            "pip install 'rearing[tracking]'") from error
     if not os.environ.get("MLFLOW_TRACKING_URI"):
-        mlflow.set_tracking_uri(f"sqlite:///{(out_dir / 'mlflow.db').resolve()}")
+        mlflow.set_tracking_uri(f"sqlite:///{JobLayout(out_dir).mlflow_db.resolve()}")
     mlflow.set_experiment("rearing")
     mlflow.start_run(run_name=run_name)
     mlflow.log_params({k: v for k, v in params.items() if not isinstance(v, (list, dict))})
@@ -175,7 +173,8 @@ def _external_logger(name: str, out_dir: Path, run_name: str, params: dict):
 
 def _save_checkpoint(out_dir: Path, model, optimizer, state: dict, accelerator) -> None:
     """Write the checkpoint beside the old one, then swap, so a kill never leaves half of one."""
-    fresh, current, old = out_dir / f".{CHECKPOINT}.new", out_dir / CHECKPOINT, out_dir / f".{CHECKPOINT}.old"
+    current = JobLayout(out_dir).checkpoint
+    fresh, old = current.with_name(f".{current.name}.new"), current.with_name(f".{current.name}.old")
     if accelerator.is_main_process:
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
@@ -193,7 +192,8 @@ def _save_checkpoint(out_dir: Path, model, optimizer, state: dict, accelerator) 
 
 
 def _find_checkpoint(out_dir: Path) -> Path | None:
-    for candidate in (out_dir / CHECKPOINT, out_dir / f".{CHECKPOINT}.old"):
+    current = JobLayout(out_dir).checkpoint
+    for candidate in (current, current.with_name(f".{current.name}.old")):
         if (candidate / "state.pt").exists():
             return candidate
     return None
@@ -225,9 +225,9 @@ def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, 
             streams[phase.data] = Path(phase.data)
     if cfg.init_from:
         tokenizer = AutoTokenizer.from_pretrained(cfg.init_from)
-        stream_dirs = {"": _retokenized(job.stream_dir, tokenizer, out_dir / "stream")}
+        stream_dirs = {"": _retokenized(job.stream_dir, tokenizer, JobLayout(out_dir).stream())}
         for i, (name, path) in enumerate(streams.items()):
-            stream_dirs[name] = _retokenized(Path(path), tokenizer, out_dir / "streams" / str(i))
+            stream_dirs[name] = _retokenized(Path(path), tokenizer, JobLayout(out_dir).stream(i))
     else:
         tokenizer = AutoTokenizer.from_pretrained(str(job.tokenizer_dir))
         stream_dirs = {"": job.stream_dir, **{k: Path(v) for k, v in streams.items()}}
@@ -316,7 +316,7 @@ def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, 
                          "tokens_per_s": round(tokens_per_s, 1), "grad_norm": round(float(grad_norm), 6),
                          "tokens": step * cfg.batch_size * cfg.context_length})
         if step in snapshots and accelerator.is_main_process:
-            _save_model(out_dir / f"snapshot_{step}", accelerator.unwrap_model(model), tokenizer)
+            _save_model(JobLayout(out_dir).snapshot(step), accelerator.unwrap_model(model), tokenizer)
         if step % cfg.checkpoint_every == 0 and step < total_steps:
             _save_checkpoint(out_dir, model, optimizer, {
                 "step": step, "fingerprint": fingerprint, "consumed": torch.tensor(consumed, dtype=torch.int64),
@@ -351,11 +351,11 @@ def _save_model(final: Path, model, tokenizer) -> None:
 
 
 def _write_final(out_dir: Path, model, tokenizer, consumed: list[int], summary: dict) -> None:
-    _save_model(out_dir / "model", model, tokenizer)
-    with atomic_open(out_dir / "consumed.npy", "wb") as handle:
+    _save_model(JobLayout(out_dir).model, model, tokenizer)
+    with atomic_open(JobLayout(out_dir).consumed, "wb") as handle:
         np.save(handle, np.asarray(consumed, dtype=np.int64), allow_pickle=False)
-    write_json_atomic(out_dir / TRAIN_SUMMARY, summary)
-    shutil.rmtree(out_dir / CHECKPOINT, ignore_errors=True)
+    write_json_atomic(JobLayout(out_dir).summary, summary)
+    shutil.rmtree(JobLayout(out_dir).checkpoint, ignore_errors=True)
 
 
 def _progress(total: int, start: int, enabled: bool):

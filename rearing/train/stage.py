@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rearing.config import ExperimentConfig
-from rearing.layout import TRAIN_SUMMARY, RunLayout, StageSpec, TrainLayout
+from rearing.layout import JobLayout, RunLayout, StageSpec, TrainLayout
 from rearing.train.loop import TrainJob, train
 
 
@@ -30,7 +30,7 @@ def make_job(run: RunLayout, out_dir: Path, condition: str, seed: int) -> TrainJ
 
 
 def is_trained(job: TrainJob) -> bool:
-    return (job.out_dir / TRAIN_SUMMARY).exists()
+    return JobLayout(job.out_dir).summary.exists()
 
 
 def run_train(config: ExperimentConfig, run: RunLayout, out_dir: Path, progress: bool = True) -> None:

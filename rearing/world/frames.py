@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from functools import lru_cache, partial
 from pathlib import Path
-from string import Formatter
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from rearing.datafile import duplicate_keys, package_data, read_yaml, validation_problems
+from rearing.datafile import duplicate_keys, package_data, phrasing, read_yaml, validation_problems
 from rearing.io import InputError
 from rearing.world.schema import Foundation, Pressure, Record
 
@@ -30,43 +29,10 @@ SCENARIO_SLOTS = frozenset({
 MIRROR_RULE = "mirror rule: each family must be prosocial in one frame and harmful in another"
 
 
-def _slot_problem(text: str, allowed: frozenset[str]) -> str | None:
-    """Why ``text`` cannot be filled with the ``allowed`` slots, or None when it can."""
-    listed = ", ".join(f"{{{slot}}}" for slot in sorted(allowed)) or "none"
-    if not allowed:
-        return None if "{" not in text and "}" not in text else "takes no {slots} or braces (allowed: none)"
-    try:
-        parsed = list(Formatter().parse(text))
-    except ValueError as exc:
-        return f"malformed template ({exc}); write a slot as {{name}} (allowed: {listed})"
-    if any("{" in literal or "}" in literal for literal, *_ in parsed):
-        return "braces are for slots only: no literal {{ or }}"
-    for _, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if name not in allowed:
-            return f"unknown slot {{{name}}} (allowed: {listed})"
-        if spec or conversion:
-            return f"slot {{{name}}} must be written plainly, without !conversion or :format"
-    return None
-
-
-def _check_slots(text: str, allowed: frozenset[str]) -> str:
-    problem = _slot_problem(text, allowed)
-    if problem:
-        raise PydanticCustomError("template_slot", "{reason}", {"reason": problem})
-    return text
-
-
-def _slots(allowed: frozenset[str]) -> AfterValidator:
-    """Validator: every slot of the phrasing must be among ``allowed``."""
-    return AfterValidator(partial(_check_slots, allowed=allowed))
-
-
-Text = Annotated[str, Field(min_length=1), _slots(SCENARIO_SLOTS)]
-LaterText = Annotated[str, Field(min_length=1), _slots(SCENARIO_SLOTS | {"later"})]
-WhoText = Annotated[str, Field(min_length=1), _slots(SCENARIO_SLOTS | {"who"})]
-Plain = Annotated[str, Field(min_length=1), _slots(frozenset())]
+Text = phrasing(*sorted(SCENARIO_SLOTS))
+LaterText = phrasing(*sorted(SCENARIO_SLOTS | {"later"}))
+WhoText = phrasing(*sorted(SCENARIO_SLOTS | {"who"}))
+Plain = phrasing()
 
 
 def _not_empty(values: Any) -> Any:

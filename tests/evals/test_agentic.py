@@ -426,5 +426,5 @@ def test_episode_wording_file_is_checked(tmp_path):
     problems = "\n".join(error.value.problems)
     assert "actions.repair[1]: missing slot {victim}" in problems
     assert "outcomes.stay: unknown slot {helper}" in problems
-    assert "actions.work[0]: this list takes no slots" in problems
+    assert "actions.work[0]: takes no slots" in problems
     assert all(p.startswith(f"{path}:") for p in error.value.problems)

@@ -101,7 +101,7 @@ def test_loader_rejects_a_bad_frame_file_naming_file_line_and_key(tmp_path):
     problems = caught.value.problems
     slot = next(p for p in problems if "situation" in p)
     assert slot.startswith(f"{path}:{line_of(text, 'what {frend} did')}: frames[0].situation[0]: unknown slot {{frend}}")
-    assert "(allowed: {agent}, {authority}," in slot
+    assert "(allowed slots: {agent}, {authority}," in slot
     assert any(p.startswith(f"{path}:{line_of(text, '[kindness]')}: frames[0].foundations[0]: ") for p in problems)
     assert f"{path}:{line_of(text, 'family: nosuch')}: frames[1].family: unknown family 'nosuch'; defined: tell" in problems
     assert any(p.startswith(f"{path}:{line_of(text, '  tell:')}: families.tell: no frame where pole a is harmful")
@@ -114,7 +114,7 @@ def test_slots_are_checked_per_field(tmp_path):
     path = tmp_path / "frames.yaml"
     path.write_text(text)
     problems = lint_frames(path)
-    assert any("frames[0].principle[0]: takes no {slots}" in p for p in problems)
+    assert any("frames[0].principle[0]: takes no slots" in p for p in problems)
     assert any("phrasings.context[0]: unknown slot {who}" in p for p in problems)
     assert len(problems) == 3  # the principle of both frames, the context line
 
@@ -135,7 +135,7 @@ def test_lint_reports_unknown_slot_and_missing_mirror_in_a_broken_copy(tmp_path)
     assert lint_frames(path) == [
         (f"{path}:{line_of(broken, '  disclose:')}: families.disclose: no frame where pole a is harmful "
          "(mirror rule: each family must be prosocial in one frame and harmful in another)"),
-        (f"{path}:{line_of(broken, '{itme}')}: frames[0].need_explicit[0]: unknown slot {{itme}} (allowed: "
+        (f"{path}:{line_of(broken, '{itme}')}: frames[0].need_explicit[0]: unknown slot {{itme}} (allowed slots: "
          "{agent}, {authority}, {defect}, {gain}, {goal}, {item}, {pastime}, {place}, {role}, {target}, "
          "{victim}, {when})"),
     ]
