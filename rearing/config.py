@@ -297,15 +297,15 @@ def _load_file(path: Path) -> ExperimentConfig:
     base = data.pop("preset", None)
     if base is not None:
         base_data = yaml.safe_load(preset_path(str(base)).read_text(encoding="utf-8"))
-        data = _deep_merge(base_data, data)
+        data = deep_merge(base_data, data)
     return validate_yaml(path, text, data, ExperimentConfig)
 
 
-def _deep_merge(base: dict, override: dict) -> dict:
+def deep_merge(base: dict, override: dict) -> dict:
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged

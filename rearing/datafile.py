@@ -7,6 +7,8 @@ traceback from deep inside a renderer.
 
 from __future__ import annotations
 
+import importlib
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from string import Formatter
@@ -96,6 +98,17 @@ def load_yaml(path: str | Path, model: type[T], context: dict | None = None) -> 
     return validate_yaml(path, text, data, model, context)
 
 
+def load_data(model: type[T], package: str, name: str, path: str | Path | None = None) -> T:
+    """A data file as ``model``: ``path`` when given, else the file the package ships (read and
+    validated once per process, since renderers ask for it on every document)."""
+    return load_yaml(path, model) if path is not None else _packaged(model, package, name)
+
+
+@cache
+def _packaged(model: type[T], package: str, name: str) -> T:
+    return load_yaml(package_data(package, name), model)
+
+
 def yaml_line(text: str, loc: list[str]) -> int | None:
     """1-based line of the deepest existing key along ``loc`` in a YAML document."""
     try:
@@ -172,3 +185,13 @@ def phrasing_list(*allowed: str, required: tuple[str, ...] = (), at_least: int =
     """The type of a list of alternative phrasings (see :func:`phrasing`); ``at_least`` is how many
     alternatives the renderer draws without repeats."""
     return Annotated[list[phrasing(*allowed, required=required)], Field(min_length=at_least)]
+
+
+def import_reference(reference: str, what: str) -> Any:
+    """The object a ``module:function`` reference in a data file or config names (a renderer of
+    your own, a view...); one that cannot be imported is an ``InputError`` naming it."""
+    module, _, name = reference.partition(":")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise InputError([f"{what} '{reference}' cannot be imported: {exc}"]) from exc

@@ -46,8 +46,14 @@ eval:
 
 
 def write_tiny_config(directory, extra: str = "") -> Path:
+    """The tiny run's config file; ``extra`` YAML is merged into it section by section."""
+    import yaml
+
+    from rearing.config import deep_merge
+
     path = directory / "tiny.yaml"
-    path.write_text(TINY_RUN_CONFIG + extra)
+    merged = deep_merge(yaml.safe_load(TINY_RUN_CONFIG), yaml.safe_load(extra) or {})
+    path.write_text(yaml.safe_dump(merged, sort_keys=False))
     return path
 
 

@@ -10,15 +10,13 @@ to write it. The built-ins live in ``data/conditions.yaml``; a run adds or repla
 
 from __future__ import annotations
 
-import importlib
 import random
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache
 from typing import Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from rearing.datafile import load_yaml, package_data
+from rearing.datafile import import_reference, load_data
 from rearing.evals.schema import Format
 from rearing.world.schema import Record, Scenario
 
@@ -82,9 +80,8 @@ def reference_problems(conditions: Mapping[str, Condition], renderers: Mapping[s
     return problems
 
 
-@lru_cache(maxsize=1)
 def builtin_book() -> ConditionBook:
-    return load_yaml(package_data("rearing.corpus", "data/conditions.yaml"), ConditionBook)
+    return load_data(ConditionBook, "rearing.corpus", "data/conditions.yaml")
 
 
 def all_conditions(defined: Mapping[str, Condition] | None = None) -> dict[str, Condition]:
@@ -94,13 +91,8 @@ def all_conditions(defined: Mapping[str, Condition] | None = None) -> dict[str, 
 
 def renderer_function(condition: Condition) -> RenderFn:
     """The function that writes one document of ``condition``."""
-    path = builtin_book().renderers[condition.renderer].function \
-        if condition.renderer in builtin_book().renderers else condition.renderer
-    module, _, name = path.partition(":")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"renderer '{path}' cannot be imported: {exc}") from exc
+    renderer = builtin_book().renderers.get(condition.renderer)
+    return import_reference(renderer.function if renderer else condition.renderer, "renderer")
 
 
 def llm_style(condition: Condition) -> str:

@@ -32,14 +32,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BeforeValidator, Field
 
 from rearing.corpus.lexicon import Lexicon, load_lexicon
-from rearing.datafile import load_yaml, package_data, phrasing, phrasing_list
+from rearing.datafile import load_data, phrasing, phrasing_list
 from rearing.text import capitalize_first
-from rearing.world.generate import DIGITAL_DOMAINS, default_vocab_path, partition
+from rearing.world.generate import partition
 from rearing.world.schema import Record
+from rearing.world.vocab import Vocab, load_vocab
 
 KINDS = ("description", "howto", "causal", "dialogue", "facts")
 MIN_WORDS = 60
@@ -182,15 +182,8 @@ class GeneralPhrasings(Record):
 
 
 def load_general_phrasings(path: str | Path | None = None) -> GeneralPhrasings:
-    """The general corpus's phrasings from ``path``; the packaged file (read once per process) by default."""
-    if path is None:
-        return _packaged_general_phrasings()
-    return load_yaml(path, GeneralPhrasings)
-
-
-@lru_cache(maxsize=1)
-def _packaged_general_phrasings() -> GeneralPhrasings:
-    return load_yaml(package_data("rearing.corpus", "data/general.yaml"), GeneralPhrasings)
+    """The general corpus's phrasings from ``path``; the packaged file by default."""
+    return load_data(GeneralPhrasings, "rearing.corpus", "data/general.yaml", path)
 
 
 def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
@@ -198,16 +191,16 @@ def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
 
 
-def reserved_vocabulary(vocab: dict) -> tuple[str, ...]:
+def reserved_vocabulary(vocab: Vocab) -> tuple[str, ...]:
     """Every reserved-partition entry of the vocabulary (names and all domain pools)."""
-    entries = list(partition(vocab["names"], "reserved"))
-    for pools in vocab["domains"].values():
-        for values in pools.values():
+    entries = list(partition(vocab.names, "reserved"))
+    for pools in vocab.domains.values():
+        for values in pools.model_dump().values():
             entries.extend(partition(values, "reserved"))
     return tuple(entries)
 
 
-def _build_world(vocab: dict, lexicon: Lexicon) -> _World:
+def _build_world(vocab: Vocab, lexicon: Lexicon) -> _World:
     """Main-partition pools minus anything that would leak reserved or moral vocabulary."""
     leaks = _phrase_pattern(reserved_vocabulary(vocab))
 
@@ -218,11 +211,11 @@ def _build_world(vocab: dict, lexicon: Lexicon) -> _World:
         )
 
     domains = []
-    for name, pools in vocab["domains"].items():
-        kept = {key: () if (name, key) in _EXCLUDED else clean(pools[key]) for key in _USED_POOLS}
+    for name, pools in vocab.domains.items():
+        kept = {key: () if (name, key) in _EXCLUDED else clean(getattr(pools, key)) for key in _USED_POOLS}
         roles = tuple(r for r in kept["authorities"] + kept["agent_roles"] + kept["peer_roles"]
                       if not r.endswith(" team"))
-        digital = name in DIGITAL_DOMAINS
+        digital = name in vocab.digital_domains
         people = tuple(r for r in roles if r in kept["authorities"]) if name == "ai_assistant" else roles
         tools = tuple(r for r in roles if r not in people)
         domains.append(_Domain(
@@ -230,14 +223,12 @@ def _build_world(vocab: dict, lexicon: Lexicon) -> _World:
             places=kept["places"], items=kept["items"], defects=kept["defects"], people=people,
             tools=tools, goals=kept["goals"], pastimes=kept["pastimes"],
         ))
-    return _World(names=clean(vocab["names"]), domains=tuple(domains))
+    return _World(names=clean(vocab.names), domains=tuple(domains))
 
 
 @lru_cache(maxsize=4)
-def _world(vocab_path: str) -> _World:
-    with open(vocab_path, encoding="utf-8") as fh:
-        vocab = yaml.safe_load(fh)
-    return _build_world(vocab, load_lexicon())
+def _world(vocab_path: str | None) -> _World:
+    return _build_world(load_vocab(vocab_path), load_lexicon())
 
 
 def _a(noun: str) -> str:
@@ -507,7 +498,7 @@ _BUILDERS: dict[str, Callable[[_Draw, int], str]] = {
 def general_doc(seed: int, index: int, vocab_path: str | Path | None = None,
                 phrasings: GeneralPhrasings | None = None) -> GeneralDoc:
     """Document ``index`` of the general corpus for ``seed``; independent of every other index."""
-    world = _world(str(vocab_path or default_vocab_path()))
+    world = _world(str(vocab_path) if vocab_path else None)
     rng = random.Random(seed * 1_000_003 + index + _SEED_OFFSET)
     kind = rng.choice(KINDS)
     draw = _Draw(rng, world, phrasings or load_general_phrasings())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -16,7 +15,7 @@ from pydantic import Field, field_validator
 from rearing.config import ExperimentConfig, LLMConfig
 from rearing.corpus.conditions import Condition, llm_style
 from rearing.corpus.llm import LLMBackend, RenderRequest
-from rearing.datafile import load_yaml, package_data
+from rearing.datafile import load_data
 from rearing.io import write_json_atomic
 from rearing.layout import CorpusLayout
 from rearing.world.schema import Record, Scenario
@@ -36,9 +35,8 @@ class LLMPrompts(Record):
         return value
 
 
-@lru_cache(maxsize=1)
 def llm_prompts() -> LLMPrompts:
-    return load_yaml(package_data("rearing.corpus", "data/llm_prompts.yaml"), LLMPrompts)
+    return load_data(LLMPrompts, "rearing.corpus", "data/llm_prompts.yaml")
 
 
 def required_phrases(scenario: Scenario) -> tuple[str, ...]:

@@ -17,13 +17,12 @@ differs.
 from __future__ import annotations
 
 import random
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import model_validator
 
 from rearing.corpus.person import to_first_person
-from rearing.datafile import load_yaml, package_data, phrasing_list
+from rearing.datafile import load_data, phrasing_list
 from rearing.text import capitalize_first, delayed_text, lower_first, person_name
 from rearing.world.schema import SELF, Consequence, Foundation, Record, Scenario, Valence
 
@@ -85,15 +84,8 @@ class RenderPhrasings(Record):
 
 
 def load_render_phrasings(path: str | Path | None = None) -> RenderPhrasings:
-    """The renderers' phrasings from ``path``; the packaged file (read once per process) by default."""
-    if path is None:
-        return _packaged_render_phrasings()
-    return load_yaml(path, RenderPhrasings)
-
-
-@lru_cache(maxsize=1)
-def _packaged_render_phrasings() -> RenderPhrasings:
-    return load_yaml(package_data("rearing.corpus", "data/render.yaml"), RenderPhrasings)
+    """The renderers' phrasings from ``path``; the packaged file by default."""
+    return load_data(RenderPhrasings, "rearing.corpus", "data/render.yaml", path)
 
 
 def _timed(c: Consequence, now: list[str], later: list[str], rng: random.Random) -> str:

@@ -16,11 +16,10 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 
 from rearing.corpus.person import to_first_person
-from rearing.datafile import load_yaml, package_data, phrasing_list
+from rearing.datafile import load_data, phrasing_list
 from rearing.world.schema import Record
 
 Transform = Callable[[str, random.Random, Sequence[str]], str]
@@ -54,15 +53,8 @@ class TransformPhrasings(Record):
 
 
 def load_transform_phrasings(path: str | Path | None = None) -> TransformPhrasings:
-    """The transforms' phrasings from ``path``; the packaged file (read once per process) by default."""
-    if path is None:
-        return _packaged_transform_phrasings()
-    return load_yaml(path, TransformPhrasings)
-
-
-@lru_cache(maxsize=1)
-def _packaged_transform_phrasings() -> TransformPhrasings:
-    return load_yaml(package_data("rearing.corpus", "data/transforms.yaml"), TransformPhrasings)
+    """The transforms' phrasings from ``path``; the packaged file by default."""
+    return load_data(TransformPhrasings, "rearing.corpus", "data/transforms.yaml", path)
 
 
 def sentences(text: str) -> list[str]:

@@ -27,10 +27,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Literal
 
-from rearing.datafile import load_yaml, package_data, phrasing, phrasing_list
+from rearing.datafile import load_data, phrasing, phrasing_list
 from rearing.evals.pressure import episode_pressure
 from rearing.evals.schema import PRESSURE_KINDS
 from rearing.text import agent_name, count_of, most_harmed, seeded_rng, sentence, with_article
@@ -92,10 +91,9 @@ class EpisodeWording(Record):
         return [t for group in groups for t in group] + list(self.outcomes.model_dump().values())
 
 
-@lru_cache(maxsize=1)
 def episode_wording() -> EpisodeWording:
-    """The packaged episode wording, read and validated once."""
-    return load_yaml(package_data("rearing.evals", "data/agentic.yaml"), EpisodeWording)
+    """The packaged episode wording."""
+    return load_data(EpisodeWording, "rearing.evals", "data/agentic.yaml")
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,12 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator
 
-from rearing.datafile import load_yaml, package_data, phrasing, phrasing_list, template_slots
+from rearing.datafile import load_data, package_data, phrasing, phrasing_list, template_slots
 from rearing.evals.schema import PRESSURE_KINDS
 from rearing.evals.wording import DEFAULT_HELDOUT_N, HeldoutReport, check_wording_heldout
 from rearing.text import (
@@ -90,15 +89,10 @@ def default_pressure_path() -> Path:
     return package_data("rearing.evals", "data/pressure.yaml")
 
 
-@lru_cache(maxsize=1)
-def _default_pressure() -> PressurePhrasings:
-    return load_yaml(default_pressure_path(), PressurePhrasings)
-
-
 def load_pressure(path: str | Path | None = None) -> PressurePhrasings:
-    """Read and validate a phrasing file (the packaged one by default, read once); a bad one raises
+    """Read and validate a phrasing file (the packaged one by default); a bad one raises
     ``InputError`` naming file, line and field."""
-    return _default_pressure() if path is None else load_yaml(path, PressurePhrasings)
+    return load_data(PressurePhrasings, "rearing.evals", "data/pressure.yaml", path)
 
 
 def pressure_text(

@@ -8,12 +8,11 @@ plus a view function if it needs to show scenarios in a new way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import Field, RootModel, model_validator
 
-from rearing.datafile import load_yaml, package_data
+from rearing.datafile import load_data
 from rearing.evals.schema import Format, Split
 from rearing.world.schema import Record
 
@@ -49,9 +48,8 @@ class SuiteBook(RootModel[dict[SuiteName, Suite]]):
     pass
 
 
-@lru_cache(maxsize=1)
 def builtin_suites() -> dict[str, Suite]:
-    return load_yaml(package_data("rearing.evals", "data/suites.yaml"), SuiteBook).root
+    return load_data(SuiteBook, "rearing.evals", "data/suites.yaml").root
 
 
 def all_suites(defined: Mapping[str, Suite] | None = None) -> dict[str, Suite]:

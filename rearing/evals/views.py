@@ -17,7 +17,6 @@ answer, and the setting only hints at it.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rearing.corpus.lexicon import Lexicon
+from rearing.datafile import import_reference
 from rearing.evals.wording import item_wording
 from rearing.text import action_clause, agent_name, article, capitalize_first, outcome_sentence
 from rearing.world.schema import Option, Scenario, Valence
@@ -151,8 +151,4 @@ def view_function(view: str, lexicon: Lexicon, stats: StripStats) -> ViewFn:
         return lambda v: v
     if view == "stripped":
         return lambda v: strip_view(v, lexicon, stats)
-    module, _, name = view.partition(":")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"view '{view}' cannot be imported: {exc}") from exc
+    return import_reference(view, "view")

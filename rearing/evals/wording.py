@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from pydantic import Field, model_validator
 
-from rearing.datafile import load_yaml, package_data, phrasing
+from rearing.datafile import load_data, phrasing
 from rearing.world.contamination import ContaminationReport, NgramIndex, check_contamination, normalize_words
 from rearing.world.schema import Record
 
@@ -116,10 +115,9 @@ class ItemWording(Record):
         return out + [("person_line", self.person_line), ("no_outcome", self.no_outcome)]
 
 
-@lru_cache(maxsize=1)
 def item_wording() -> ItemWording:
-    """The packaged item wording, read and validated once."""
-    return load_yaml(package_data("rearing.evals", "data/items.yaml"), ItemWording)
+    """The packaged item wording."""
+    return load_data(ItemWording, "rearing.evals", "data/items.yaml")
 
 
 def fixed_segments(template: str) -> list[str]:

@@ -7,14 +7,13 @@ load errors with the file, line and key.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from rearing.datafile import load_yaml, package_data
+from rearing.datafile import load_data, package_data
 from rearing.world.schema import Record
 
 NAMES_PER_SCENARIO = 8
@@ -101,10 +100,5 @@ def default_vocab_path() -> Path:
 
 
 def load_vocab(path: str | Path | None = None) -> Vocab:
-    """Load and validate a vocabulary file (default: the packaged one, read once per process)."""
-    return _packaged_vocab() if path is None else load_yaml(path, Vocab)
-
-
-@lru_cache(maxsize=1)
-def _packaged_vocab() -> Vocab:
-    return load_yaml(default_vocab_path(), Vocab)
+    """Load and validate a vocabulary file (default: the packaged one)."""
+    return load_data(Vocab, "rearing.world", "data/vocab.yaml", path)

@@ -270,7 +270,7 @@ def test_a_view_must_give_a_view_or_a_reason(splits):
     with pytest.raises(TypeError, match="view .builtins:id. returned int"):
         build_items(splits, 0, broken, CONDITIONS, max_scenarios=1)
     missing = {"missing": Suite(kind="items", split="eval", view="rearing.evals.views:no_such_view")}
-    with pytest.raises(ValueError, match="cannot be imported"):
+    with pytest.raises(InputError, match="cannot be imported"):
         build_items(splits, 0, missing, CONDITIONS, max_scenarios=1)
     with pytest.raises(ValueError, match="not item suites"):
         build_items(splits, 0, {"agentic": builtin_suites()["agentic"]}, CONDITIONS)

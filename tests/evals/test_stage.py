@@ -120,7 +120,7 @@ def test_checks_report_familiarity_heldout_wording_and_the_shortcut(evaluated):
 def test_eval_is_cached_then_any_checkpoint_can_be_scored_from_the_cli(evaluated, tmp_path):
     outcomes = run_pipeline(run_config(evaluated), evaluated, until="eval")
     assert [o.status for o in outcomes] == ["cached"] * 4
-    model = RunLayout(evaluated).train.job("posthoc", 0) / "model"
+    model = RunLayout(evaluated).train.model("posthoc", 0)
     out = tmp_path / "checkpoint_eval"
     result = CliRunner().invoke(app, ["eval", "--run", str(evaluated), "--checkpoint", str(model), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -136,7 +136,7 @@ def test_generated_answers_are_summarized_like_scored_ones(evaluated):
     run = RunLayout(evaluated)
     items, keys = read_items(run.eval.items)
     picked = [i for i in items if i.suite == "format"][:4] + [i for i in items if i.suite == "pressure"][:4]
-    path = run.train.job("posthoc", 0) / "model"
+    path = run.train.model("posthoc", 0)
     model, tokenizer = load_model(path)
     ref = ModelRef(path=path, name="posthoc-generated")
     rows = generated_rows(model, tokenizer, ref, picked, {k.item_id: k for k in keys}, max_new_tokens=8)

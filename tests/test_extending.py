@@ -1,0 +1,105 @@
+"""Extending rearing: a condition and an item suite defined only in a test's own config and
+functions (no edit anywhere in the package) run through corpus, train and eval."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pyarrow.parquet as pq
+import pytest
+from conftest import write_tiny_config
+
+from rearing.config import load_config
+from rearing.corpus.render import render_principle_flat
+from rearing.corpus.stream import TokenStream
+from rearing.evals.items import read_items
+from rearing.evals.views import View
+from rearing.layout import RunLayout
+from rearing.pipeline import run_pipeline
+from rearing.world.schema import Scenario
+
+VERDICT_FIRST = "What is right comes first here."
+
+
+def render_verdict_first(scenario: Scenario, rng: random.Random) -> str:
+    """A renderer of this test's own: the principle-rich text, opened by a fixed line."""
+    return f"{VERDICT_FIRST} {render_principle_flat(scenario, rng)}"
+
+
+def hide_outcomes(view: View) -> View | str:
+    """A view of this test's own: the options without what they lead to."""
+    if view.principle is None:
+        return "no principle to keep"
+    return View(view.scenario, view.agent, view.setting, view.people,
+                view.prosocial.__class__(view.prosocial.valence, view.prosocial.action, ()),
+                view.harmful.__class__(view.harmful.valence, view.harmful.action, ()), view.principle)
+
+
+EXTENSION = f"""
+corpus:
+  define:
+    verdict_first:
+      description: principle-rich text opened by a verdict line, in stage order
+      renderer: {__name__}:render_verdict_first
+      ordering: developmental
+      familiar_formats: [judgment]
+      llm_style: Open with the verdict, then the facts.
+  conditions: [bmn_developmental, verdict_first]
+train:
+  conditions: [verdict_first]
+eval:
+  define:
+    outcomes_hidden:
+      description: the options without their outcomes
+      kind: items
+      split: eval
+      view: {__name__}:hide_outcomes
+  suites: [format, outcomes_hidden]
+  max_scenarios: 3
+"""
+
+
+@pytest.fixture(scope="module")
+def extended_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("extended")
+    config = load_config(write_tiny_config(root, EXTENSION))
+    run_dir = root / "run"
+    run_pipeline(config, run_dir)
+    return run_dir, config
+
+
+def test_the_new_condition_is_built_matched_and_trained(extended_run):
+    run_dir, config = extended_run
+    run = RunLayout(run_dir)
+    assert run.corpus.conditions() == ["bmn_developmental", "verdict_first"]
+    docs = [d for d in TokenStream.open(run.corpus.stream("verdict_first")).docs() if d.kind == "moral"]
+    assert docs and all(d.text.startswith(VERDICT_FIRST) for d in docs)
+    stages = [d.stage for d in docs]
+    assert stages == sorted(stages)
+    stats = json.loads(run.corpus.stats.read_text())["conditions"]
+    tokens = [stats[c]["tokens"] for c in ("bmn_developmental", "verdict_first")]
+    assert max(tokens) / min(tokens) - 1 < 0.01
+    summary = json.loads((run.train.job("verdict_first", 0) / "train_summary.json").read_text())
+    assert summary["condition"] == "verdict_first" and summary["steps"] == config.train.steps
+    assert not run.train.job("bmn_developmental", 0).exists()
+
+
+def test_the_new_suite_is_built_scored_and_summarized(extended_run):
+    run_dir, _ = extended_run
+    run = RunLayout(run_dir)
+    items, _ = read_items(run.eval.items)
+    hidden = [i for i in items if i.suite == "outcomes_hidden"]
+    plain = {(i.scenario_id, i.format): i for i in items if i.suite == "format"}
+    assert hidden and {i.split for i in hidden} == {"eval"}
+    for item in hidden:
+        twin = plain[(item.scenario_id, item.format)]
+        assert len(item.prompt) < len(twin.prompt), "outcomes are hidden"
+        assert item.choices == twin.choices
+        familiar = {"judgment": ["verdict_first"], "continuation": ["bmn_developmental"]}
+        assert item.familiar_to == familiar.get(item.format, [])
+    rows = pq.read_table(run.eval.results).to_pylist()
+    assert {r["suite"] for r in rows} == {"format", "outcomes_hidden"}
+    assert {r["model"] for r in rows} == {"verdict_first/seed_0"}
+    scored = json.loads(run.eval.summary.read_text())["models"]["verdict_first/seed_0"]["suites"]
+    assert scored["outcomes_hidden"]["n"] == len(hidden)
