@@ -1,4 +1,5 @@
 import json
+import time
 
 import pytest
 
@@ -17,7 +18,9 @@ def config(tmp_path):
 
 def test_run_writes_world_and_manifest_then_caches(config, tmp_path):
     run_dir = tmp_path / "runs" / "tiny"
+    started = time.perf_counter()
     first = run_pipeline(config, run_dir, until="world")
+    elapsed = time.perf_counter() - started
     assert [(o.name, o.status) for o in first] == [("world", "ran")]
     assert len(read_scenarios(RunLayout(run_dir).world.scenarios)) == 300
     assert RunLayout(run_dir).world.split("train").is_file()
@@ -25,7 +28,8 @@ def test_run_writes_world_and_manifest_then_caches(config, tmp_path):
     assert manifest["config_hash"] == config.config_hash and manifest["seed"] == 0
     assert manifest["versions"]["rearing"] and "git" in manifest
     record = manifest["stages"]["world"]
-    assert "scenarios.jsonl" in record["outputs"] and record["seconds"] >= 0
+    assert "scenarios.jsonl" in record["outputs"]
+    assert 0 < record["seconds"] <= elapsed and record["seconds"] == round(first[0].seconds, 3)
 
     second = run_pipeline(config, run_dir, until="world")
     assert [o.status for o in second] == ["cached"]
