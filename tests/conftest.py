@@ -58,6 +58,12 @@ def write_tiny_config(directory, extra: str = "") -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_config_file():
+    """``write(directory, extra_yaml) -> path``: the tiny run's config with ``extra`` merged in."""
+    return write_tiny_config
+
+
+@pytest.fixture(scope="session")
 def tiny_corpus_run(tmp_path_factory):
     """A small real run with the world and corpus stages done (tests copy it before training)."""
     from rearing.config import load_config

@@ -8,7 +8,6 @@ import random
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import write_tiny_config
 
 from rearing.config import load_config
 from rearing.corpus.render import render_principle_flat
@@ -61,9 +60,9 @@ eval:
 
 
 @pytest.fixture(scope="module")
-def extended_run(tmp_path_factory):
+def extended_run(tmp_path_factory, tiny_config_file):
     root = tmp_path_factory.mktemp("extended")
-    config = load_config(write_tiny_config(root, EXTENSION))
+    config = load_config(tiny_config_file(root, EXTENSION))
     run_dir = root / "run"
     run_pipeline(config, run_dir)
     return run_dir, config
