@@ -1,38 +1,68 @@
-"""Situation frames for the procedural generator, loaded from ``data/frames.yaml``.
+"""Situation frames for the procedural generator: one YAML file per action family, in ``data/frames/``.
 
-Frames are data so an educator can add a frame or an action family without touching Python. Each
-*family* is a pair of action poles whose phrasings all of its frames share; pole A is prosocial in
-one frame and harmful in its mirror, so the words of an action never reveal its valence. Everything
-the generator would otherwise trip over later (an unknown ``{slot}``, a frame naming no family, a
-family without its mirror) is rejected here with ``file:line: dotted.key: reason``.
+A *family* is a pair of action poles (tell / keep quiet, share / keep, ...) whose phrasings both of
+its frames share: pole A is prosocial in one frame and harmful in its mirror, so the words of an
+action never reveal its valence. The family also owns its *items*, per domain: the things its
+actions and frames talk about, each with the properties the frames' wording relies on (what is
+wrong with it, what happens when it fails...), so a frame never puts a physical failure on a digital
+file or a "vacuum sealer" in a child's hands. Both frames of a family draw the same items, so the
+objects named in the options carry no valence either.
+
+A frame says which domains it fits, who is harmed and who is named in the actions, how serious the
+harm is (people react in proportion), whether the harmed person would learn who was responsible
+without anyone seeing, and its wording for physical and for digital domains, with the harm told
+plainly (early stages) or only described (later stages, the harm left to be inferred).
+
+Everything the generator would otherwise trip over later (an unknown ``{slot}``, an item missing a
+property a frame uses, a frame naming a domain its family has no items for, a family without its
+mirror) is rejected here as ``file:line: dotted.key: reason``; ``rearing world lint FILE`` checks
+one family file on its own.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from rearing.datafile import duplicate_keys, package_data, phrasing, read_yaml, validation_problems
+from rearing.datafile import (
+    duplicate_keys,
+    load_data,
+    package_data,
+    phrasing,
+    read_yaml,
+    slot_problem,
+    validate_yaml,
+    validation_problems,
+)
 from rearing.io import InputError
 from rearing.world.schema import Foundation, Pressure, Record
 
-SCENARIO_SLOTS = frozenset({
-    "agent", "authority", "defect", "gain", "goal", "item", "pastime", "place", "role", "target",
-    "victim", "when",
-})
-"""Slots the generator fills in every templated phrasing."""
+PEOPLE = ("agent", "target", "victim")
+"""Names every frame phrasing may use: the acting agent, the person the actions name, the person harmed."""
+SCENE = ("when", "goal", "authority", "pastime", "role", "role.a", "place", "place.at")
+"""Drawn from the scenario's domain (``vocab.yaml``): a time adverbial, the agent's goal and role..."""
+ITEM_GRAMMAR = ("is", "was", "has", "does", "it", "its")
+"""Words that agree with an item's number: ``{item.is}`` is "is" or "are", ``{item.it}`` "it" or "them"."""
+DOMAIN_KINDS = ("physical", "digital")
+Kind = Literal["physical", "digital"]
 
-MIRROR_RULE = "mirror rule: each family must be prosocial in one frame and harmful in another"
+MAX_LITERAL_RUN = 8
+"""The most words a phrasing may run without a slot: a 13-word window then always holds a name or an
+item, so held-out scenarios rarely share a 13-gram with training ones (the contamination gate)."""
+SHARED_PHRASE = 6
+"""Two alternatives of one list may not share a phrase this long: they would not be alternatives."""
 
+MIRROR_RULE = "mirror rule: a family needs a frame where pole a is prosocial and one where it is harmful"
 
-Text = phrasing(*sorted(SCENARIO_SLOTS))
-LaterText = phrasing(*sorted(SCENARIO_SLOTS | {"later"}))
-WhoText = phrasing(*sorted(SCENARIO_SLOTS | {"who"}))
 Plain = phrasing()
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+Role = Literal["vulnerable", "peer"]
+Reversibility = Literal["reversible", "partly", "irreversible"]
 
 
 def _not_empty(values: Any) -> Any:
@@ -43,13 +73,8 @@ def _not_empty(values: Any) -> Any:
 
 
 NotEmpty = AfterValidator(_not_empty)
-Texts = Annotated[tuple[Text, ...], NotEmpty]
-LaterTexts = Annotated[tuple[LaterText, ...], NotEmpty]
-WhoTexts = Annotated[tuple[WhoText, ...], NotEmpty]
+Texts = Annotated[tuple[str, ...], NotEmpty]
 Plains = Annotated[tuple[Plain, ...], NotEmpty]
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-Role = Literal["vulnerable", "peer"]
-Reversibility = Literal["reversible", "partly", "irreversible"]
 
 
 class _Data(Record):
@@ -63,184 +88,347 @@ class PoleReversibility(_Data):
     b: Reversibility
 
 
+class Actions(_Data):
+    """The two poles' phrasings as verb phrases for the agent ("tell {target} about the {item}")."""
+
+    a: Texts
+    b: Texts
+
+
+class Item(_Data):
+    """A thing a family's actions are about; ``details`` are the properties its frames' wording uses
+    (``{item.fault}``), written to agree with the item's number."""
+
+    name: Annotated[str, Field(min_length=1)]
+    plural: StrictBool = False
+    details: dict[Name, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_details(cls, data: Any) -> Any:
+        """In YAML an item is one flat mapping: ``{name: step ladder, fault: has a cracked rung}``."""
+        if isinstance(data, dict) and "details" not in data:
+            fixed = {k: v for k, v in data.items() if k in ("name", "plural")}
+            return {**fixed, "details": {k: v for k, v in data.items() if k not in ("name", "plural")}}
+        return data
+
+
 class Family(_Data):
-    reversibility: PoleReversibility
-    pole_a: Texts
-    pole_b: Texts
-    pole_a_digital: Texts
-    pole_b_digital: Texts
-
-
-class Frame(_Data):
-    """One situation in which pole A of ``family`` is prosocial when ``pole_a_prosocial``."""
-
     name: Name
-    family: Name
-    pole_a_prosocial: StrictBool
-    victim_is_target: StrictBool
-    victim_role: Role
-    target_role: Role
-    foundations: Annotated[tuple[Foundation, ...], NotEmpty]
-    pressures: tuple[Pressure, ...]
-    harm_kind: Literal["physical", "material", "emotional"]
-    reversibility: Reversibility  # of the harmful option
-    need: Text  # the victim's need as the answer key, never shown as a cue
+    reversibility: PoleReversibility
+    item_properties: tuple[Name, ...] = Field(
+        default=(), description="What every item of this family states besides its name.")
+    actions: dict[Kind, Actions]
+    items: dict[Name, Annotated[tuple[Item, ...], Field(min_length=2)]] = Field(
+        description="Per domain, the things this family's scenarios are about (at least 2, one per "
+                    "vocabulary partition; 5 or more keeps the held-out vocabulary varied).")
+
+
+class Harm(_Data):
+    """How a harm is told: plainly (``explicit``), or as what happens, the harm left to be inferred."""
+
+    explicit: Texts
+    described: Texts
+
+
+class Wording(_Data):
+    """A frame's text for one kind of domain. Setting sentences and consequences are sentences about
+    the people by name; ``{later}`` (in ``*_later``) is the delay phrase that leads the sentence."""
+
     situation: Texts
     need_explicit: Texts
     need_cue: Texts
-    harm_now: Texts
-    harm_later: LaterTexts
+    goal_link: Texts = Field(description="How the harmful option serves the agent's goal (said when harm pays).")
+    harm_now: Harm
+    harm_later: Harm
     spared_now: Texts
-    spared_later: LaterTexts
+    spared_later: Texts
+
+
+class Frame(_Data):
+    """One situation in which pole A of its family has valence ``pole_a_prosocial``."""
+
+    name: Name
+    pole_a_prosocial: StrictBool
+    victim: Role = Field(description="Which role pool the harmed person comes from.")
+    target: Literal["victim", "vulnerable", "peer"] = Field(
+        description="Who the actions name: the harmed person, or another person from a role pool.")
+    victim_learns: StrictBool = Field(
+        description="Whether the harmed person would learn who was responsible even if nobody saw.")
+    severity: Literal["mild", "serious"] = Field(description="How strongly those who know react.")
+    foundations: Annotated[tuple[Foundation, ...], NotEmpty]
+    pressures: Annotated[tuple[Pressure, ...], NotEmpty]
+    harm_kind: Literal["physical", "material", "emotional"]
+    reversibility: Reversibility = Field(description="Of the harmful option.")
+    domains: tuple[Name, ...] | None = Field(
+        None, description="Domains this frame fits; default: every domain its family has items for.")
+    need: str = Field(description="The harmed person's need, the answer key; never shown as a cue.")
+    physical: Wording | None = None
+    digital: Wording | None = None
     principle: Plains
 
 
-class Phrasings(_Data):
-    """Phrasings every frame shares: social consequences, setting sentences, times, stakeholders."""
+class FamilyFile(_Data):
+    """One family and its frames (``data/frames/<family>.yaml``)."""
 
-    trust_up: WhoTexts
-    trust_down: WhoTexts
-    reputation_up: Texts
-    reputation_down: Texts
-    relationship_up: WhoTexts
-    relationship_down: WhoTexts
-    gain_self: Texts
-    cost_self: Texts
-    unseen: WhoTexts
-    partly_seen: WhoTexts
-    seen: WhoTexts
-    reward: Texts
-    conflict: WhoTexts
-    context: Texts
-    bystander_need: Texts
-    relationships: Plains
-    when: Plains
-    later_short: Plains
-    later_long: Plains
-    target_relationship: Plain
-    target_need: Text
-    friend_relationship: Plain
-    friend_need: Text
-    bystander_relationship: Plain
-
-
-class FrameFile(_Data):
-    families: Annotated[dict[Name, Family], NotEmpty]
-    frames: Annotated[tuple[Frame, ...], NotEmpty]
-    phrasings: Phrasings
+    family: Family
+    frames: Annotated[tuple[Frame, ...], Field(min_length=2)]
 
     @model_validator(mode="after")
-    def _cross_references(self) -> FrameFile:
-        rows = [(f.name, f.family, f.pole_a_prosocial) for f in self.frames]
-        errors = _cross_reference_errors(list(self.families), rows)
+    def _consistent(self) -> FamilyFile:
+        errors = list(family_problems(self))
         if errors:
-            raise ValidationError.from_exception_data("FrameFile", errors)
+            raise ValidationError.from_exception_data("FamilyFile", [
+                InitErrorDetails(type=PydanticCustomError("frame_file", "{reason}", {"reason": reason}),
+                                 loc=loc, input=None)
+                for loc, reason in errors
+            ])
         return self
 
 
-def _cross_reference_errors(families: list[str] | None,
-                            frames: list[tuple[object, object, object]]) -> list[InitErrorDetails]:
-    """Duplicate frame names, frames naming no family, families without a mirror frame.
+def item_slots(family: Family) -> tuple[str, ...]:
+    return ("item", *(f"item.{g}" for g in ITEM_GRAMMAR), *(f"item.{p}" for p in family.item_properties))
 
-    Works on raw rows too, so a file with schema errors still gets these reported.
-    """
-    errors: list[InitErrorDetails] = []
 
-    def error(loc: tuple, reason: str, value: object) -> None:
-        errors.append(InitErrorDetails(
-            type=PydanticCustomError("frame_reference", "{reason}", {"reason": reason}), loc=loc, input=value))
+def family_problems(file: FamilyFile) -> Iterator[tuple[tuple, str]]:
+    """Slots, item properties, domains and the mirror rule, each with the key path it concerns."""
+    family = file.family
+    for domain, items in family.items.items():
+        for i, item in enumerate(items):
+            missing = [p for p in family.item_properties if p not in item.details]
+            extra = [p for p in item.details if p not in family.item_properties]
+            if missing:
+                yield ("family", "items", domain, i), f"'{item.name}' lacks {', '.join(missing)} (item_properties)"
+            if extra:
+                yield ("family", "items", domain, i), (f"'{item.name}' has {', '.join(extra)}, not in "
+                                                       f"item_properties ({', '.join(family.item_properties)})")
+            for prop, text in item.details.items():
+                if "{" in text or "}" in text:
+                    yield ("family", "items", domain, i, prop), "item properties are plain text: no {slots}"
+    items = item_slots(family)
+    for kind, actions in family.actions.items():
+        for pole in ("a", "b"):
+            texts = getattr(actions, pole)
+            for i, text in enumerate(texts):
+                problem = slot_problem(text, ("agent", "target", *SCENE, *items))
+                if problem:
+                    yield ("family", "actions", kind, pole, i), problem
+            for i, problem in variety_problems(texts):
+                yield ("family", "actions", kind, pole, i), problem
+    poles = set()
+    names: dict[str, int] = {}
+    for f, frame in enumerate(file.frames):
+        poles.add(frame.pole_a_prosocial)
+        if frame.name in names:
+            yield ("frames", f, "name"), f"duplicate frame name '{frame.name}' (first at frames[{names[frame.name]}])"
+        names.setdefault(frame.name, f)
+        yield from _frame_problems(f, frame, family, items)
+    for flag, label in ((True, "prosocial"), (False, "harmful")):
+        if flag not in poles:
+            yield ("frames",), f"no frame where pole a is {label} ({MIRROR_RULE})"
 
-    first: dict[str, int] = {}
-    poles: dict[str, set[bool]] = {}
-    for i, (name, family, pole_a_prosocial) in enumerate(frames):
-        if isinstance(name, str):
-            if name in first:
-                error(("frames", i, "name"), f"duplicate frame name '{name}' (first at frames[{first[name]}])", name)
-            first.setdefault(name, i)
-        if not isinstance(family, str):
+
+def _frame_problems(f: int, frame: Frame, family: Family, items: tuple[str, ...]) -> Iterator[tuple[tuple, str]]:
+    base = (*PEOPLE, *SCENE, *items)
+    problem = slot_problem(frame.need, base)
+    if problem:
+        yield ("frames", f, "need"), problem
+    for domain in frame.domains or ():
+        if domain not in family.items:
+            yield ("frames", f, "domains"), f"'{domain}': the family has no items for this domain"
+    if frame.physical is None and frame.digital is None:
+        yield ("frames", f), "needs wording for physical domains, digital domains, or both"
+    for kind in DOMAIN_KINDS:
+        wording = getattr(frame, kind)
+        if wording is None:
             continue
-        if families is not None and family not in families:
-            error(("frames", i, "family"),
-                  f"unknown family '{family}'; defined: {', '.join(families) or 'none'}", family)
-        if isinstance(pole_a_prosocial, bool):
-            poles.setdefault(family, set()).add(pole_a_prosocial)
-    for family in families or []:
-        seen = poles.get(family, set())
-        missing = [label for flag, label in ((True, "prosocial"), (False, "harmful")) if flag not in seen]
-        if missing:
-            where = " or ".join(f"pole a is {label}" for label in missing)
-            error(("families", family), f"no frame where {where} ({MIRROR_RULE})", family)
-    return errors
+        if kind not in family.actions:
+            yield ("frames", f, kind), f"the family has no {kind} actions"
+        for field, texts in _wording_texts(wording):
+            allowed = (*base, "later") if field[0].endswith("_later") else base
+            required = ("later",) if field[0].endswith("_later") else ()
+            for i, text in enumerate(texts):
+                problem = slot_problem(text, allowed, required)
+                if problem:
+                    yield ("frames", f, kind, *field, i), problem
+            for i, problem in variety_problems(texts):
+                yield ("frames", f, kind, *field, i), problem
 
 
-def _raw_cross_reference_problems(path: str | Path, text: str, data: Any) -> list[str]:
-    """The cross-reference checks on unvalidated data, for files whose schema errors stop the model."""
-    if not isinstance(data, dict):
-        return []
-    families = data.get("families")
-    family_names = [str(k) for k in families] if isinstance(families, dict) else None
-    frames = data.get("frames") if isinstance(data.get("frames"), list) else []
-    rows = [(f.get("name"), f.get("family"), f.get("pole_a_prosocial")) if isinstance(f, dict)
-            else (None, None, None) for f in frames]
-    errors = _cross_reference_errors(family_names, rows)
-    if not errors:
-        return []
-    return validation_problems(path, text, ValidationError.from_exception_data("FrameFile", errors))
+def literal_run(template: str) -> int:
+    """The longest run of words a phrasing has between slots."""
+    words = re.sub(r"\{[^{}]*\}", " | ", template).split()
+    longest = run = 0
+    for word in words:
+        run = 0 if word == "|" else run + 1
+        longest = max(longest, run)
+    return longest
 
 
-def _check(path: str | Path, text: str, data: Any) -> tuple[FrameFile | None, list[str]]:
-    """The validated file, or None, and every problem found (the same for loading and linting)."""
-    problems = duplicate_keys(path, text)
-    try:
-        model = FrameFile.model_validate(data)
-    except ValidationError as exc:
-        model = None
-        problems += validation_problems(path, text, exc)
-        problems += _raw_cross_reference_problems(path, text, data)
-    return model, sorted(dict.fromkeys(problems), key=partial(_line_number, f"{path}:"))
+def variety_problems(texts: tuple[str, ...]) -> Iterator[tuple[int, str]]:
+    """(index, problem) for alternatives that run too long without a slot or repeat another's phrase."""
+    seen: dict[tuple[str, ...], int] = {}
+    for i, text in enumerate(texts):
+        run = literal_run(text)
+        if run > MAX_LITERAL_RUN:
+            yield i, (f"{run} words in a row without a slot (at most {MAX_LITERAL_RUN}): put a name or "
+                      "the item in, so held-out scenarios do not share 13-grams with training ones")
+        words = re.sub(r"[^\w{}.]+", " ", text.lower()).split()
+        for j in range(len(words) - SHARED_PHRASE + 1):
+            gram = tuple(words[j:j + SHARED_PHRASE])
+            if gram in seen and seen[gram] != i:
+                yield i, f"shares the phrase '{' '.join(gram)}' with entry {seen[gram]}: vary the wording"
+                break
+            seen.setdefault(gram, i)
 
 
-def _line_number(prefix: str, problem: str) -> int:
-    """The line a ``file:line: key: reason`` problem names (0 when it names none), to list in file order."""
-    digits = problem[len(prefix):].split(":", 1)[0] if problem.startswith(prefix) else ""
-    return int(digits) if digits.isdigit() else 0
+def _wording_texts(wording: Wording) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+    for field in Wording.model_fields:
+        value = getattr(wording, field)
+        if isinstance(value, Harm):
+            yield (field, "explicit"), value.explicit
+            yield (field, "described"), value.described
+        else:
+            yield (field,), value
 
 
-def default_frames_path() -> Path:
-    return package_data("rearing.world", "data/frames.yaml")
+class SeverityTexts(_Data):
+    mild: Texts
+    serious: Texts
 
 
-def load_frames(path: str | Path | None = None) -> FrameFile:
-    """Load and validate a frame file (default: the packaged one, read once per process)."""
-    return _packaged_frames() if path is None else _load(path)
+class Social(_Data):
+    """``data/social.yaml``: what every frame shares: reactions (of ``{who}`` to ``{agent}``), how a
+    person who did not see learns of the act, what the setting says of who is watching, delays."""
+
+    trust_up: SeverityTexts
+    trust_down: SeverityTexts
+    told: Texts
+    reputation_up: SeverityTexts
+    reputation_down: SeverityTexts
+    friend_pleased: Texts
+    friend_let_down: Texts
+    goal_met: Texts
+    goal_missed: Texts
+    observed: Texts
+    partly: Texts
+    unobserved_hidden: Texts
+    unobserved_known: Texts
+    conflict: Texts
+    context: Texts
+    bystander_need: Texts
+    target_need: Texts
+    friend_need: Texts
+    later_short: Plains
+    later_long: Plains
 
 
-@lru_cache(maxsize=1)
-def _packaged_frames() -> FrameFile:
-    return _load(default_frames_path())
+SOCIAL_SLOTS = {
+    "trust_up": ("who", "agent"), "trust_down": ("who", "agent"), "told": ("who", "witness", "agent"),
+    "reputation_up": ("who", "agent"), "reputation_down": ("who", "agent"),
+    "friend_pleased": ("who", "agent"), "friend_let_down": ("who", "agent"),
+    "goal_met": ("agent", "goal"), "goal_missed": ("agent", "goal"),
+    "observed": ("who", "agent"), "partly": ("who", "agent"),
+    "unobserved_hidden": ("agent", "victim"), "unobserved_known": ("agent",),
+    "conflict": ("who", "agent", "authority"), "context": ("agent", "place", "place.at", "role", "role.a"),
+    "bystander_need": ("agent", "place", "place.at"), "target_need": ("agent", "victim"),
+    "friend_need": ("agent",),
+}
+"""The slots each shared phrasing may use."""
 
 
-def _load(path: str | Path) -> FrameFile:
-    data, text = read_yaml(path, strict=False)
-    model, problems = _check(path, text, data)
-    if problems or model is None:
+def social_problems(social: Social) -> Iterator[tuple[tuple, str]]:
+    for field, allowed in SOCIAL_SLOTS.items():
+        value = getattr(social, field)
+        groups = [("mild", value.mild), ("serious", value.serious)] if isinstance(value, SeverityTexts) \
+            else [(None, value)]
+        for sub, texts in groups:
+            for i, text in enumerate(texts):
+                problem = slot_problem(text, allowed)
+                if problem:
+                    yield tuple(x for x in (field, sub, i) if x is not None), problem
+
+
+class SocialFile(Social):
+    @model_validator(mode="after")
+    def _slots(self) -> SocialFile:
+        errors = list(social_problems(self))
+        if errors:
+            raise ValidationError.from_exception_data("Social", [
+                InitErrorDetails(type=PydanticCustomError("slot", "{reason}", {"reason": reason}), loc=loc, input=None)
+                for loc, reason in errors
+            ])
+        return self
+
+
+class Frames(_Data):
+    """Every family file of a frames directory, plus the shared social phrasings."""
+
+    families: dict[str, FamilyFile]
+    social: SocialFile
+
+    @property
+    def frames(self) -> list[tuple[Family, Frame]]:
+        """Every frame with its family, in file-name then file order: the order the generator draws in."""
+        return [(f.family, frame) for _, f in sorted(self.families.items()) for frame in f.frames]
+
+
+def default_frames_dir() -> Path:
+    return package_data("rearing.world", "data/frames")
+
+
+def load_family_file(path: str | Path) -> FamilyFile:
+    """One family file, every problem reported as ``file:line: key: reason``."""
+    problems = lint_frames(path)
+    if problems:
         raise InputError(problems)
-    return model
+    data, text = read_yaml(path)
+    return validate_yaml(path, text, data, FamilyFile)
+
+
+def load_frames(directory: str | Path | None = None) -> Frames:
+    """Every ``*.yaml`` family file of ``directory`` (default: the packaged frames) and its ``social.yaml``."""
+    if directory is None:
+        return _packaged_frames()
+    return _load_dir(Path(directory))
+
+
+def _load_dir(directory: Path) -> Frames:
+    files = sorted(p for p in directory.glob("*.yaml") if p.name != "social.yaml")
+    if not files:
+        raise InputError([f"{directory}: no family files (*.yaml) in this directory"])
+    families = {}
+    for path in files:
+        file = load_family_file(path)
+        if file.family.name in families:
+            raise InputError([f"{path}: family.name: '{file.family.name}' is defined in another file too"])
+        families[file.family.name] = file
+    social = load_data(SocialFile, "", "", directory / "social.yaml")
+    return Frames(families=families, social=social)
+
+
+def _packaged_frames() -> Frames:
+    return _cached_frames(str(default_frames_dir()))
+
+
+_CACHE: dict[str, Frames] = {}
+
+
+def _cached_frames(directory: str) -> Frames:
+    if directory not in _CACHE:
+        _CACHE[directory] = _load_dir(Path(directory))
+    return _CACHE[directory]
 
 
 def lint_frames(path: str | Path) -> list[str]:
-    """Every problem of one frame file as ``file:line: dotted.key: reason``; [] when it is fine."""
+    """Every problem of one family file as ``file:line: dotted.key: reason``; [] when it is fine."""
     try:
         data, text = read_yaml(path, strict=False)
     except InputError as exc:
         return exc.problems
-    return _check(path, text, data)[1]
-
-
-def __getattr__(name: str) -> Any:
-    """``FAMILIES`` (name to family) and ``FRAMES`` (in draw order) of the packaged file."""
-    if name == "FAMILIES":
-        return load_frames().families
-    if name == "FRAMES":
-        return load_frames().frames
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    problems = duplicate_keys(path, text)
+    try:
+        FamilyFile.model_validate(data)
+    except ValidationError as exc:
+        problems += validation_problems(path, text, exc)
+    return problems

@@ -1,20 +1,26 @@
 """Procedural scenario generator.
 
-Builds scenarios from the frames and shared phrasings in ``data/frames.yaml`` (see
-:mod:`rearing.world.frames`), the vocabulary pools in ``data/vocab.yaml`` (:mod:`rearing.world.vocab`)
+Builds scenarios from the action families and frames in ``data/frames/`` (see
+:mod:`rearing.world.frames`), the typed vocabulary in ``data/vocab.yaml`` (:mod:`rearing.world.vocab`)
 and the difficulty factors of the developmental ladder: the generator holds no phrasing of its own.
-Design rules that keep it honest as an experimental instrument:
+Rules that keep it honest as an experimental instrument and readable as a story:
 
 * valence comes from the situation: every action family appears as prosocial in one frame and as
-  harmful in its mirror frame, with the same phrasings, so action words carry no valence signal;
+  harmful in its mirror frame, with the same action phrasings and the same items, so the words of
+  an option carry no valence signal;
+* slots are typed: an item brings its number (``{item.is}``) and the properties its family's frames
+  use; a place says its own preposition; a frame is drawn only for domains it fits;
+* consequences follow from the choice: people react only to what they saw or were told of (the
+  text says how), as strongly as the act deserves; when nobody sees, nobody reacts, and the setting
+  says so; the agent's gain from harm is its own goal, which the setting ties to the choice;
 * the two options are drawn to similar lengths and shuffled;
 * vocabulary and phrasings are split into a ``main`` and a ``reserved`` partition; a scenario
   draws everything from one partition so a held-out-vocabulary shift set can be carved out;
 * each scenario has its own RNG seeded from ``(seed, index)``: same seed, same bytes, and any
   index can be regenerated alone.
 
-Records are built as plain dicts for speed (thousands per second); they conform to
-:class:`rearing.world.schema.Scenario`, which the tests check on every generated record.
+Records are built as plain dicts for speed; they conform to :class:`rearing.world.schema.Scenario`,
+which the tests check on every generated record.
 """
 
 from __future__ import annotations
@@ -23,38 +29,42 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from rearing.text import sentence
-from rearing.world.frames import FrameFile, load_frames
+from rearing.text import lower_first, sentence, with_article
+from rearing.world.frames import ITEM_GRAMMAR, Family, Frame, Frames, Item, Wording, load_frames
 from rearing.world.ladder import Ladder, load_ladder
 from rearing.world.schema import SCHEMA_VERSION, Foundation, Pressure
-from rearing.world.vocab import (
-    Vocab,
-    default_vocab_path,  # noqa: F401  (the corpus stage imports it from here)
-    load_vocab,
-)
+from rearing.world.vocab import Vocab, load_vocab
 
 VOCAB_GROUPS = ("main", "reserved")
-SOCIAL_KEYS = (
-    "trust_up", "trust_down", "reputation_up", "reputation_down", "relationship_up",
-    "relationship_down", "gain_self", "cost_self", "unseen", "partly_seen", "seen", "reward", "conflict",
-)
-FRAME_PARTS = (
-    "situation", "need_explicit", "need_cue", "harm_now", "harm_later", "spared_now", "spared_later",
-    "principle",
-)
 DELAY_SCORE = {"none": 0.0, "short": 0.5, "long": 1.0}
 VISIBILITY_SCORE = {"observed": 0.0, "partly": 0.5, "unobserved": 1.0}
 PRESSURE_ORDER = [p.value for p in Pressure]
 FOUNDATION_ORDER = [f.value for f in Foundation]
+NUMBER_WORDS = {
+    False: dict(zip(ITEM_GRAMMAR, ("is", "was", "has", "does", "it", "its"), strict=True)),
+    True: dict(zip(ITEM_GRAMMAR, ("are", "were", "have", "do", "them", "their"), strict=True)),
+}
+MAGNITUDE = {"mild": (0.2, 0.4), "serious": (0.5, 0.9)}
 
 
-def __getattr__(name: str) -> Any:
-    """``DIGITAL_DOMAINS``: the packaged vocabulary's digital domains, read on first use."""
-    if name == "DIGITAL_DOMAINS":
-        return frozenset(load_vocab().digital_domains)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+class Phrase(str):
+    """A slot value: its text, plus the words templates reach through it (``{item.is}``, ``{place.at}``)."""
+
+    def __new__(cls, text: str, words: dict[str, str]) -> Phrase:
+        phrase = super().__new__(cls, text)
+        phrase.words = words
+        return phrase
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self.__dict__["words"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def item_phrase(item: Item) -> Phrase:
+    return Phrase(item.name, {**NUMBER_WORDS[item.plural], **item.details})
 
 
 def partition(pool: list | tuple, group: str) -> tuple:
@@ -67,8 +77,7 @@ def partition(pool: list | tuple, group: str) -> tuple:
 
 def _indexed(pool: list | tuple, group: str, prefix: str) -> tuple[tuple[str, str], ...]:
     """Partitioned pool of (template id, text) pairs, ids stable across partitions."""
-    pairs = [(f"{prefix}.{i}", text) for i, text in enumerate(pool)]
-    return partition(pairs, group)
+    return partition([(f"{prefix}.{i}", text) for i, text in enumerate(pool)], group)
 
 
 @dataclass(frozen=True)
@@ -80,36 +89,59 @@ class GeneratorSettings:
     domains: tuple[str, ...] | None = None
 
 
+WORDING_PARTS = ("situation", "need_explicit", "need_cue", "goal_link", "spared_now", "spared_later")
+
+
 class _Pools:
     """Every pool the generator samples from, pre-partitioned for one vocabulary group."""
 
-    def __init__(self, vocab: Vocab, frames: FrameFile, group: str):
-        phrasings = frames.phrasings
+    def __init__(self, vocab: Vocab, frames: Frames, group: str):
+        social = frames.social
         self.names = partition(vocab.names, group)
         self.domains = {
-            name: {key: partition(values, group) for key, values in pools}
+            name: {
+                "places": partition([Phrase(p.name, {"at": p.at}) for p in pools.places], group),
+                **{key: partition(getattr(pools, key), group)
+                   for key in ("times", "agent_roles", "vulnerable_roles", "peer_roles", "authorities", "goals",
+                               "pastimes")},
+                **{f"relationships.{key}": partition(getattr(pools.relationships, key), group)
+                   for key in ("vulnerable", "peer", "bystander")},
+            }
             for name, pools in vocab.domains.items()
         }
-        self.context = _indexed(phrasings.context, group, "context")
-        self.when = partition(phrasings.when, group)
-        self.later = {
-            "short": partition(phrasings.later_short, group),
-            "long": partition(phrasings.later_long, group),
+        self.social = {key: _indexed(getattr(social, key), group, f"social.{key}")
+                       for key in ("told", "friend_pleased", "friend_let_down", "goal_met", "goal_missed",
+                                   "observed", "partly", "unobserved_hidden", "unobserved_known", "conflict",
+                                   "context", "bystander_need", "target_need", "friend_need")}
+        for key in ("trust_up", "trust_down", "reputation_up", "reputation_down"):
+            for severity in ("mild", "serious"):
+                self.social[f"{key}.{severity}"] = _indexed(
+                    getattr(getattr(social, key), severity), group, f"social.{key}.{severity}")
+        self.later = {"short": partition(social.later_short, group), "long": partition(social.later_long, group)}
+        self.items = {(family.name, domain): partition([item_phrase(i) for i in items], group)
+                      for f in frames.families.values() for family in [f.family]
+                      for domain, items in family.items.items()}
+        self.actions = {
+            (family.name, kind, pole): _indexed(getattr(actions, pole), group, f"{family.name}.{kind}.{pole}")
+            for f in frames.families.values() for family in [f.family]
+            for kind, actions in family.actions.items() for pole in ("a", "b")
         }
-        self.social = {key: _indexed(getattr(phrasings, key), group, key) for key in SOCIAL_KEYS}
-        self.bystander_need = partition(phrasings.bystander_need, group)
-        self.relationships = partition(phrasings.relationships, group)
-        self.frames = {
-            f.name: {part: _indexed(getattr(f, part), group, f"{f.name}.{part}") for part in FRAME_PARTS}
-            for f in frames.frames
-        }
-        self.actions = {}
-        for name, family in frames.families.items():
-            for pole in ("a", "b"):
-                for digital in (False, True):
-                    texts = getattr(family, f"pole_{pole}{'_digital' if digital else ''}")
-                    prefix = f"{name}.{pole}{'.digital' if digital else ''}"
-                    self.actions[(name, pole, digital)] = _indexed(texts, group, prefix)
+        self.wording: dict[tuple[str, str, str], tuple[tuple[str, str], ...]] = {}
+        for family, frame in frames.frames:
+            for kind in ("physical", "digital"):
+                wording: Wording | None = getattr(frame, kind)
+                if wording is None:
+                    continue
+                prefix = f"{frame.name}.{kind}"
+                for part in WORDING_PARTS:
+                    self.wording[(frame.name, kind, part)] = _indexed(getattr(wording, part), group,
+                                                                      f"{prefix}.{part}")
+                for part in ("harm_now", "harm_later"):
+                    for how in ("explicit", "described"):
+                        self.wording[(frame.name, kind, f"{part}.{how}")] = _indexed(
+                            getattr(getattr(wording, part), how), group, f"{prefix}.{part}.{how}")
+        self.principles = {frame.name: _indexed(frame.principle, group, f"{frame.name}.principle")
+                           for _, frame in frames.frames}
 
 
 class ScenarioGenerator:
@@ -120,7 +152,7 @@ class ScenarioGenerator:
         settings: GeneratorSettings,
         ladder: Ladder | None = None,
         vocab: Vocab | None = None,
-        frames: FrameFile | None = None,
+        frames: Frames | None = None,
     ):
         self.settings = settings
         self.ladder = ladder or load_ladder()
@@ -130,203 +162,138 @@ class ScenarioGenerator:
         unknown = sorted(set(domains) - set(vocab.domains))
         if unknown:
             raise ValueError(f"unknown domains {unknown}; known: {sorted(vocab.domains)}")
-        self.domains = tuple(domains)
-        self.digital_domains = frozenset(vocab.digital_domains)
+        self.kind = {name: pools.kind for name, pools in vocab.domains.items()}
         self.authority_domains = frozenset(vocab.authority_domains)
-        self.frames = frames.frames
-        self.phrasings = frames.phrasings
-        self.prosocial_reversibility = {
-            (name, pole): getattr(family.reversibility, pole)
-            for name, family in frames.families.items() for pole in ("a", "b")
-        }
+        self.frames_of: dict[str, list[tuple[Family, Frame]]] = {}
+        for domain in domains:
+            fitting = [(family, frame) for family, frame in frames.frames if self._fits(family, frame, domain)]
+            if fitting:
+                self.frames_of[domain] = fitting
+        if not self.frames_of:
+            raise ValueError(f"no frame fits any of the domains {list(domains)}")
+        self.domains = tuple(d for d in domains if d in self.frames_of)
         self.pools = {group: _Pools(vocab, frames, group) for group in VOCAB_GROUPS}
         self.stage_ids = [s.id for s in self.ladder.stages]
+
+    def _fits(self, family: Family, frame: Frame, domain: str) -> bool:
+        kind = self.kind[domain]
+        listed = frame.domains is None or domain in frame.domains
+        return (listed and domain in family.items and getattr(frame, kind) is not None
+                and kind in family.actions)
 
     def generate(self, n: int, start: int = 0) -> Iterator[dict]:
         for index in range(start, start + n):
             yield self.scenario(index)
 
     def scenario(self, index: int) -> dict:
-        seed = self.settings.seed
-        rng = random.Random(seed * 1_000_003 + index)
-        group = "reserved" if rng.random() < self.settings.vocab_holdout_fraction else "main"
-        pools = self.pools[group]
-        phrasings = self.phrasings
-        domain = rng.choice(self.domains)
+        return _Draw(self, index).scenario()
+
+
+class _Draw:
+    """The drawing of one scenario: every random choice in a fixed order from its own RNG."""
+
+    def __init__(self, generator: ScenarioGenerator, index: int):
+        self.g = generator
+        self.index = index
+        self.rng = random.Random(generator.settings.seed * 1_000_003 + index)
+        self.template_ids: list[str] = []
+
+    def pick(self, pairs: tuple[tuple[str, str], ...]) -> str:
+        template_id, text = self.rng.choice(pairs)
+        self.template_ids.append(template_id)
+        return text
+
+    def fill(self, template: str, **extra: str) -> str:
+        return sentence(template.format(**self.slots, **extra))
+
+    def scenario(self) -> dict:
+        g, rng = self.g, self.rng
+        group = "reserved" if rng.random() < g.settings.vocab_holdout_fraction else "main"
+        self.pools = pools = g.pools[group]
+        domain = rng.choice(g.domains)
+        kind = g.kind[domain]
+        family, frame = rng.choice(g.frames_of[domain])
         dom = pools.domains[domain]
-        digital = domain in self.digital_domains
-        stage = self.ladder.stage(rng.choice(self.stage_ids))
+        stage = g.ladder.stage(rng.choice(g.stage_ids))
         factors = stage.factors
-        frame = rng.choice(self.frames)
-        fp = pools.frames[frame.name]
-        template_ids: list[str] = []
-
-        def pick(pairs: tuple[tuple[str, str], ...]) -> str:
-            tid, text = rng.choice(pairs)
-            template_ids.append(tid)
-            return text
-
         low, high = factors.stakeholders
-        wanted_stakeholders = rng.randint(low, high)
+        wanted = rng.randint(low, high)
         delay = rng.choice(factors.consequence_delay)
         visibility = rng.choice(factors.visibility)
         harm_rewarded = rng.random() < rng.uniform(*factors.harm_reward)
         conflict = rng.random() < factors.conflicting_principles
         mental = rng.random() < factors.mental_state_inference
-
+        explicit = rng.choice(factors.harm_explicitness) == "explicit"
         names = rng.sample(pools.names, 8)
-        agent_name = names[0]
-        slots = {
-            "agent": agent_name,
-            "item": rng.choice(dom["items"]),
-            "place": rng.choice(dom["places"]),
-            "defect": rng.choice(dom["defects"]),
-            "authority": rng.choice(dom["authorities"]),
-            "gain": rng.choice(dom["gains"]),
-            "pastime": rng.choice(dom["pastimes"]),
-            "when": rng.choice(pools.when),
-            "goal": rng.choice(dom["goals"]),
-            "role": rng.choice(dom["agent_roles"]),
+        self.slots = slots = {
+            "agent": names[0], "victim": names[1], "target": names[1] if frame.target == "victim" else names[2],
+            "item": rng.choice(pools.items[(family.name, domain)]), "place": (place := rng.choice(dom["places"])),
+            "place.at": place.at, "when": rng.choice(dom["times"]), "goal": rng.choice(dom["goals"]),
+            "authority": rng.choice(dom["authorities"]), "pastime": rng.choice(dom["pastimes"]),
+            "role": Phrase(role := rng.choice(dom["agent_roles"]), {"a": with_article(role)}),
         }
-        later_pool = pools.later["long" if delay == "long" else "short"]
-        victim_pool = dom["vulnerable_roles"] if frame.victim_role == "vulnerable" else dom["peer_roles"]
+        wording = lambda part: self.pick(pools.wording[(frame.name, kind, part)])  # noqa: E731
 
-        stakeholders: list[dict] = []
-        victim_id = "p1"
-        slots["victim"] = names[1]
-        slots["target"] = names[1] if frame.victim_is_target else names[2]
-        stakeholders.append(
-            _stakeholder(victim_id, names[1], rng.choice(victim_pool),
-                         rng.choice(pools.relationships),
-                         frame.need.format(**slots),
-                         "high" if frame.victim_role == "vulnerable" else "medium")
-        )
-        target_id = victim_id
-        if not frame.victim_is_target:
+        stakeholders = [_person("p1", names[1], rng.choice(dom[f"{frame.victim}_roles"]),
+                                rng.choice(dom[f"relationships.{frame.victim}"]), frame.need.format(**slots),
+                                "high" if frame.victim == "vulnerable" else "medium")]
+        target_id = "p1"
+        if frame.target != "victim":
             target_id = "p2"
-            target_pool = dom["vulnerable_roles"] if frame.target_role == "vulnerable" else dom["peer_roles"]
-            stakeholders.append(
-                _stakeholder(target_id, names[2], rng.choice(target_pool), phrasings.target_relationship,
-                             phrasings.target_need.format(**slots), "low")
-            )
+            stakeholders.append(_person(target_id, names[2], rng.choice(dom[f"{frame.target}_roles"]),
+                                        rng.choice(dom[f"relationships.{frame.target}"]),
+                                        self.pick(pools.social["target_need"]).format(**slots), "low"))
         friend_id = None
         if conflict:
             friend_id = f"p{len(stakeholders) + 1}"
-            slots["friend"] = names[3]
-            stakeholders.append(
-                _stakeholder(friend_id, names[3], rng.choice(dom["peer_roles"]), phrasings.friend_relationship,
-                             phrasings.friend_need.format(**slots), "low")
-            )
-        bystander_ids = []
-        next_name = 4
-        while len(stakeholders) < wanted_stakeholders:
+            stakeholders.append(_person(friend_id, names[3], rng.choice(dom["peer_roles"]),
+                                        rng.choice(dom["relationships.peer"]),
+                                        self.pick(pools.social["friend_need"]).format(**slots), "low"))
+        bystanders = []
+        for name in names[4:]:
+            if len(stakeholders) >= wanted:
+                break
             sid = f"p{len(stakeholders) + 1}"
-            stakeholders.append(
-                _stakeholder(sid, names[next_name], rng.choice(dom["peer_roles"]),
-                             phrasings.bystander_relationship,
-                             rng.choice(pools.bystander_need).format(**slots), "low")
-            )
-            bystander_ids.append(sid)
-            next_name += 1
-        witness = next((s["name"] for s in stakeholders if s["id"] != victim_id), names[1])
+            stakeholders.append(_person(sid, name, rng.choice(dom["peer_roles"]),
+                                        rng.choice(dom["relationships.bystander"]),
+                                        self.pick(pools.social["bystander_need"]).format(**slots), "low"))
+            bystanders.append(sid)
+        self.names_by_id = {s["id"]: s["name"] for s in stakeholders}
+        witness = next((self.names_by_id[s] for s in [target_id, *bystanders] if s != "p1"), None)
 
-        sentences = [pick(pools.context), pick(fp["situation"])]
-        sentences.append(pick(fp["need_cue"] if mental else fp["need_explicit"]))
-        visibility_key = {"observed": "seen", "partly": "partly_seen", "unobserved": "unseen"}[visibility]
-        sentences.append(pick(pools.social[visibility_key]).replace("{who}", witness))
+        setting = [self.pick(pools.social["context"]), wording("situation"),
+                   wording("need_cue" if mental else "need_explicit")]
+        if visibility == "unobserved":
+            setting.append(self.pick(pools.social["unobserved_known" if frame.victim_learns else "unobserved_hidden"]))
+        else:
+            setting.append(self.pick(pools.social[visibility]).replace("{who}", witness or names[1]))
         if harm_rewarded:
-            sentences.append(pick(pools.social["reward"]))
+            setting.append(wording("goal_link"))
         if conflict:
-            sentences.append(pick(pools.social["conflict"]).replace("{who}", slots["friend"]))
-        setting = " ".join(sentence(s.format(**slots)) for s in sentences)
+            setting.append(self.pick(pools.social["conflict"]).replace("{who}", names[3]))
 
-        pole_a_pairs = pools.actions[(frame.family, "a", digital)]
-        pole_b_pairs = pools.actions[(frame.family, "b", digital)]
-        tid_a, text_a = rng.choice(pole_a_pairs)
+        pairs_a = pools.actions[(family.name, kind, "a")]
+        pairs_b = pools.actions[(family.name, kind, "b")]
+        id_a, text_a = rng.choice(pairs_a)
         action_a = text_a.format(**slots)
-        candidates = [rng.choice(pole_b_pairs) for _ in range(3)]
-        tid_b, text_b = min(candidates, key=lambda c: abs(len(c[1].format(**slots)) - len(action_a)))
+        candidates = [rng.choice(pairs_b) for _ in range(3)]
+        id_b, text_b = min(candidates, key=lambda c: abs(len(c[1].format(**slots)) - len(action_a)))
         action_b = text_b.format(**slots)
-        template_ids.extend([tid_a, tid_b])
+        self.template_ids += [id_a, id_b]
         prosocial_pole = "a" if frame.pole_a_prosocial else "b"
 
-        def later() -> str:
-            return rng.choice(later_pool)
-
-        timing_now = "delayed" if delay == "long" else "immediate"
-        delay_now = rng.choice(pools.later["short"]) if delay == "long" else None
-
-        def consequence(who: str | None, kind: str, timing: str, when: str | None,
-                        magnitude: float, text: str) -> dict:
-            return {
-                "stakeholder": who, "kind": kind, "timing": timing, "delay": when,
-                "visible": visibility != "unobserved", "magnitude": magnitude,
-                "text": sentence(text.format(**slots)),
-            }
-
-        def social(key: str, who_name: str) -> str:
-            return pick(pools.social[key]).replace("{who}", who_name)
-
-        harm_kind = frame.harm_kind
+        self.visibility = visibility
+        self.severity = frame.severity
         options = []
-        for pole, action, tid in (("a", action_a, tid_a), ("b", action_b, tid_b)):
+        for pole, action in (("a", action_a), ("b", action_b)):
             prosocial = pole == prosocial_pole
-            cons: list[dict] = []
-            if prosocial:
-                cons.append(consequence(victim_id, harm_kind, timing_now, delay_now,
-                                        round(rng.uniform(0.3, 0.6), 2), pick(fp["spared_now"])))
-                if delay != "none":
-                    when_later = later()
-                    cons.append(consequence(victim_id, "relationship", "delayed", when_later, 0.3,
-                                            pick(fp["spared_later"]).replace("{later}", when_later)))
-                if visibility != "unobserved":
-                    cons.append(consequence(victim_id, "trust", timing_now, delay_now, 0.3,
-                                            social("trust_up", names[1])))
-                if friend_id:
-                    cons.append(consequence(friend_id, "relationship", timing_now, delay_now, -0.3,
-                                            social("relationship_down", slots["friend"])))
-                for sid in bystander_ids:
-                    cons.append(consequence(sid, "reputation", "delayed", later(), 0.2,
-                                            social("reputation_up", "")))
-                if harm_rewarded:
-                    cons.append(consequence("self", "material", timing_now, delay_now, -0.2,
-                                            social("cost_self", "")))
-                payoff = 0.0
-            else:
-                cons.append(consequence(victim_id, harm_kind, timing_now, delay_now,
-                                        -round(rng.uniform(0.6, 0.9), 2), pick(fp["harm_now"])))
-                if delay != "none":
-                    when_later = later()
-                    cons.append(consequence(victim_id, harm_kind, "delayed", when_later,
-                                            -round(rng.uniform(0.4, 0.7), 2),
-                                            pick(fp["harm_later"]).replace("{later}", when_later)))
-                if visibility != "unobserved":
-                    cons.append(consequence(victim_id, "trust", timing_now, delay_now, -0.4,
-                                            social("trust_down", names[1])))
-                if friend_id:
-                    cons.append(consequence(friend_id, "relationship", timing_now, delay_now, 0.3,
-                                            social("relationship_up", slots["friend"])))
-                for sid in bystander_ids:
-                    cons.append(consequence(sid, "reputation", "delayed", later(), -0.2,
-                                            social("reputation_down", "")))
-                if harm_rewarded:
-                    cons.append(consequence("self", "material", timing_now, delay_now, 0.4,
-                                            social("gain_self", "")))
-                payoff = 1.0 if harm_rewarded else 0.0
-            if target_id != victim_id:
-                sign = 1 if pole == "a" else -1
-                cons.append(consequence(target_id, "relationship", timing_now, delay_now,
-                                        0.2 * sign,
-                                        social("relationship_up" if pole == "a" else "relationship_down",
-                                               names[2])))
+            consequences = self._consequences(frame, kind, prosocial, delay, explicit, visibility, witness,
+                                              friend_id, bystanders, harm_rewarded, names)
             options.append({
-                "id": pole,
-                "action": action,
-                "valence": "prosocial" if prosocial else "harmful",
-                "consequences": cons,
-                "reversibility": self.prosocial_reversibility[(frame.family, pole)] if prosocial
-                else frame.reversibility,
-                "agent_payoff": payoff,
+                "id": pole, "action": action, "valence": "prosocial" if prosocial else "harmful",
+                "consequences": consequences,
+                "reversibility": getattr(family.reversibility, pole) if prosocial else frame.reversibility,
+                "agent_payoff": (1.0 if harm_rewarded else 0.0) if not prosocial else 0.0,
                 "derived": False,
             })
         if rng.random() < 0.5:
@@ -343,54 +310,89 @@ class ScenarioGenerator:
             pressures.add("secrecy")
         if harm_rewarded:
             pressures.add("incentive")
-        if domain in self.authority_domains:
+        if domain in g.authority_domains:
             pressures.add("authority")
-        score = (
-            (len(stakeholders) - 1) / 3
-            + DELAY_SCORE[delay]
-            + VISIBILITY_SCORE[visibility]
-            + harm_rewarded + conflict + mental
-        ) / 6
+        score = ((len(stakeholders) - 1) / 3 + DELAY_SCORE[delay] + VISIBILITY_SCORE[visibility]
+                 + harm_rewarded + conflict + mental + (not explicit)) / 7
         return {
-            "id": f"s{seed}-{index:07d}",
+            "id": f"s{g.settings.seed}-{self.index:07d}",
             "schema_version": SCHEMA_VERSION,
             "domain": domain,
-            "setting": setting,
-            "agent": {"name": agent_name, "role": slots["role"], "goal": slots["goal"]},
+            "setting": " ".join(self.fill(s) for s in setting),
+            "agent": {"name": names[0], "role": slots["role"], "goal": slots["goal"]},
             "stakeholders": stakeholders,
             "options": options,
             "foundations": [f for f in FOUNDATION_ORDER if f in foundations],
             "stage": stage.id,
             "difficulty": {
-                "stakeholders": len(stakeholders),
-                "consequence_delay": delay,
-                "visibility": visibility,
-                "harm_rewarded": harm_rewarded,
-                "conflicting_principles": conflict,
-                "mental_state_inference": mental,
-                "score": round(score, 4),
+                "stakeholders": len(stakeholders), "consequence_delay": delay, "visibility": visibility,
+                "harm_rewarded": harm_rewarded, "conflicting_principles": conflict,
+                "mental_state_inference": mental, "harm_explicit": explicit, "score": round(score, 4),
             },
-            "principle": pick(fp["principle"]),
+            "principle": self.pick(pools.principles[frame.name]),
             "pressures": [p for p in PRESSURE_ORDER if p in pressures],
             "provenance": {
-                "source": "procedural",
-                "source_id": None,
-                "source_line": None,
-                "generator_seed": seed,
-                "frame": frame.name,
-                "vocab_group": group,
-                "template_ids": template_ids,
-                "missing": [],
+                "source": "procedural", "source_id": None, "source_line": None,
+                "generator_seed": g.settings.seed, "frame": frame.name, "vocab_group": group,
+                "template_ids": self.template_ids, "missing": [],
             },
         }
 
+    def _consequences(self, frame: Frame, kind: str, prosocial: bool, delay: str, explicit: bool,
+                      visibility: str, witness: str | None, friend_id: str | None, bystanders: list[str],
+                      harm_rewarded: bool, names: list[str]) -> list[dict]:
+        """What the option leads to, for whom. Reactions come only from people who know of the act."""
+        rng, pools = self.rng, self.pools
+        low, high = MAGNITUDE[frame.severity]
+        sign = 1 if prosocial else -1
+        how = "explicit" if explicit else "described"
+        key = (lambda part: (frame.name, kind, part)) if prosocial else \
+            (lambda part: (frame.name, kind, f"{part.replace('spared', 'harm')}.{how}"))
+        out = [self._consequence("p1", frame.harm_kind, None, sign * round(rng.uniform(low, high), 2),
+                                 self.pick(pools.wording[key("spared_now")]))]
+        if delay != "none":
+            later = rng.choice(pools.later[delay])
+            out.append(self._consequence("p1", frame.harm_kind, later, sign * round(rng.uniform(low, high) / 2, 2),
+                                         self.pick(pools.wording[key("spared_later")]).replace("{later}", later)))
+        trust = f"trust_{'up' if prosocial else 'down'}.{frame.severity}"
+        victim_knows = visibility == "observed" or frame.victim_learns
+        if victim_knows:
+            out.append(self._consequence("p1", "trust", None, sign * 0.3,
+                                         self.pick(pools.social[trust]).replace("{who}", names[1])))
+        elif visibility == "partly" and witness and not prosocial:
+            later = rng.choice(pools.later["short"])
+            told = self.pick(pools.social["told"]).replace("{who}", names[1]).replace("{witness}", witness)
+            reaction = self.pick(pools.social[trust]).replace("{who}", names[1])
+            out.append(self._consequence("p1", "trust", later, -0.3,
+                                         f"{later}, {lower_first(told)} {self.fill(reaction)}"))
+        if visibility == "observed":
+            reputation = f"reputation_{'up' if prosocial else 'down'}.{frame.severity}"
+            for sid in bystanders:
+                out.append(self._consequence(sid, "reputation", None, sign * 0.2,
+                                             self.pick(pools.social[reputation]).replace("{who}", self.name_of(sid))))
+        if friend_id:
+            reaction = "friend_let_down" if prosocial else "friend_pleased"
+            out.append(self._consequence(friend_id, "relationship", None, -0.2 * sign,
+                                         self.pick(pools.social[reaction]).replace("{who}", self.name_of(friend_id))))
+        if harm_rewarded:
+            goal = "goal_missed" if prosocial else "goal_met"
+            out.append(self._consequence("self", "material", None, -0.3 * sign, self.pick(pools.social[goal])))
+        return out
 
-def _stakeholder(sid: str, name: str, role: str, relationship: str, need: str,
-                 vulnerability: str) -> dict:
-    return {
-        "id": sid, "name": name, "role": role, "relationship": relationship,
-        "need": need, "vulnerability": vulnerability,
-    }
+    def name_of(self, sid: str) -> str:
+        return self.names_by_id[sid]
+
+    def _consequence(self, who: str, kind: str, delay: str | None, magnitude: float, text: str) -> dict:
+        return {
+            "stakeholder": who, "kind": kind, "timing": "delayed" if delay else "immediate", "delay": delay,
+            "visible": self.visibility != "unobserved", "magnitude": max(-1.0, min(1.0, magnitude)),
+            "text": self.fill(text),
+        }
+
+
+def _person(sid: str, name: str, role: str, relationship: str, need: str, vulnerability: str) -> dict:
+    return {"id": sid, "name": name, "role": role, "relationship": relationship, "need": need,
+            "vulnerability": vulnerability}
 
 
 def generate_jsonl_lines(generator: ScenarioGenerator, n: int) -> Iterator[str]:

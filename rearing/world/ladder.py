@@ -21,6 +21,9 @@ class StageFactors(Record):
     harm_reward: tuple[float, float]
     conflicting_principles: float = Field(ge=0.0, le=1.0)
     mental_state_inference: float = Field(ge=0.0, le=1.0)
+    harm_explicitness: list[Literal["explicit", "described"]] = Field(
+        default_factory=lambda: ["explicit"], min_length=1,
+        description="How harms are told: plainly, or described with the harm left to be inferred.")
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> StageFactors:

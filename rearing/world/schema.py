@@ -111,6 +111,8 @@ class Difficulty(Record):
     harm_rewarded: bool | None
     conflicting_principles: bool | None
     mental_state_inference: bool | None
+    harm_explicit: bool | None = Field(
+        default=None, description="Harm stated plainly (True) or only described, left to be inferred (False).")
     score: float | None = Field(default=None, description="Within-stage difficulty, 0 to 1.")
 
 

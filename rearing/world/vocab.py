@@ -8,7 +8,7 @@ load errors with the file, line and key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -44,27 +44,63 @@ Pool = Annotated[tuple[Entry, ...], AfterValidator(_two_or_more)]
 DomainName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
+class Place(Record):
+    """Where a scene happens, and how a sentence says one is there: ``at`` is "in the kitchen"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: Entry
+    at: Entry
+
+
+class Thing(Record):
+    """An everyday thing of the domain (the general corpus talks about these); ``fault`` is what
+    can be wrong with it, written to agree with its number."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: Entry
+    plural: bool = False
+    fault: Entry
+
+
+class Relationships(Record):
+    """How people of each role pool are related to the agent in this domain ("classmate", "patient")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    vulnerable: Pool
+    peer: Pool
+    bystander: Pool
+
+
+def _two_places(values: tuple) -> tuple:
+    if len(values) < 2:
+        raise PydanticCustomError("too_short", "needs at least 2 entries, one for each vocabulary partition")
+    return values
+
+
 class DomainPools(Record):
     """What a scenario in one domain draws from; every pool splits into main and reserved parts."""
 
     model_config = ConfigDict(frozen=True)
 
-    places: Pool
-    items: Pool
-    defects: Pool
-    authorities: Pool
-    peer_roles: Pool
-    vulnerable_roles: Pool
+    kind: Literal["physical", "digital"]
+    places: Annotated[tuple[Place, ...], AfterValidator(_two_places)]
+    times: Pool
     agent_roles: Pool
+    vulnerable_roles: Pool
+    peer_roles: Pool
+    authorities: Pool
+    relationships: Relationships
     goals: Pool
     pastimes: Pool
-    gains: Pool
+    things: Annotated[tuple[Thing, ...], AfterValidator(_two_places)]
 
 
 class Vocab(Record):
     model_config = ConfigDict(frozen=True)
 
-    digital_domains: tuple[str, ...] = ()
     authority_domains: tuple[str, ...] = ()
     names: tuple[Entry, ...]
     domains: Annotated[dict[DomainName, DomainPools], AfterValidator(_not_empty)]
@@ -86,7 +122,7 @@ class Vocab(Record):
         if reserved < NAMES_PER_SCENARIO:
             error(("names",), f"need at least {4 * NAMES_PER_SCENARIO - 3} names so each vocabulary "
                               f"partition holds {NAMES_PER_SCENARIO}; got {len(self.names)}", self.names)
-        for key in ("digital_domains", "authority_domains"):
+        for key in ("authority_domains",):
             for i, domain in enumerate(getattr(self, key)):
                 if domain not in self.domains:
                     error((key, i), f"unknown domain '{domain}'; defined: {', '.join(self.domains)}", domain)
@@ -102,3 +138,8 @@ def default_vocab_path() -> Path:
 def load_vocab(path: str | Path | None = None) -> Vocab:
     """Load and validate a vocabulary file (default: the packaged one)."""
     return load_data(Vocab, "rearing.world", "data/vocab.yaml", path)
+
+
+def digital_domains(vocab: Vocab) -> frozenset[str]:
+    """Domains whose scenes and harms happen in software or online."""
+    return frozenset(name for name, pools in vocab.domains.items() if pools.kind == "digital")
