@@ -56,7 +56,7 @@ SLOTS = (
 
 Template = phrasing_list(*SLOTS)
 Words = phrasing_list()
-_USED_POOLS = ("places", "items", "defects", "authorities", "peer_roles", "agent_roles", "goals", "pastimes")
+_USED_POOLS = ("authorities", "peer_roles", "agent_roles", "goals", "pastimes")
 _EXCLUDED = {("ai_assistant", "pastimes")}
 
 
@@ -75,7 +75,7 @@ class _Domain:
     digital: bool
     places: tuple[str, ...]
     items: tuple[str, ...]
-    defects: tuple[str, ...]
+    faults: dict[str, str]
     people: tuple[str, ...]
     tools: tuple[str, ...]
     goals: tuple[str, ...]
@@ -86,6 +86,7 @@ class _Domain:
 class _World:
     names: tuple[str, ...]
     domains: tuple[_Domain, ...]
+    plural: frozenset[str]
 
 
 class DomainLabel(Record):
@@ -195,8 +196,12 @@ def reserved_vocabulary(vocab: Vocab) -> tuple[str, ...]:
     """Every reserved-partition entry of the vocabulary (names and all domain pools)."""
     entries = list(partition(vocab.names, "reserved"))
     for pools in vocab.domains.values():
-        for values in pools.model_dump().values():
-            entries.extend(partition(values, "reserved"))
+        for key, values in pools.model_dump().items():
+            if key == "relationships":
+                for group in values.values():
+                    entries.extend(partition(group, "reserved"))
+            elif isinstance(values, list):
+                entries.extend(v["name"] if isinstance(v, dict) else v for v in partition(values, "reserved"))
     return tuple(entries)
 
 
@@ -211,19 +216,25 @@ def _build_world(vocab: Vocab, lexicon: Lexicon) -> _World:
         )
 
     domains = []
+    plural = set()
     for name, pools in vocab.domains.items():
         kept = {key: () if (name, key) in _EXCLUDED else clean(getattr(pools, key)) for key in _USED_POOLS}
+        kept["places"] = clean([p.name for p in pools.places])
+        things = {t.name: t for t in pools.things}
+        kept["items"] = clean(list(things))
+        plural |= {n for n in kept["items"] if things[n].plural}
         roles = tuple(r for r in kept["authorities"] + kept["agent_roles"] + kept["peer_roles"]
                       if not r.endswith(" team"))
-        digital = name in vocab.digital_domains
+        digital = pools.kind == "digital"
         people = tuple(r for r in roles if r in kept["authorities"]) if name == "ai_assistant" else roles
         tools = tuple(r for r in roles if r not in people)
         domains.append(_Domain(
             name=name, digital=digital,
-            places=kept["places"], items=kept["items"], defects=kept["defects"], people=people,
+            places=kept["places"], items=kept["items"], faults={n: things[n].fault for n in kept["items"]},
+            people=people,
             tools=tools, goals=kept["goals"], pastimes=kept["pastimes"],
         ))
-    return _World(names=clean(vocab.names), domains=tuple(domains))
+    return _World(names=clean(vocab.names), domains=tuple(domains), plural=frozenset(plural))
 
 
 @lru_cache(maxsize=4)
@@ -238,29 +249,6 @@ def _a(noun: str) -> str:
     if low.startswith(("hr ", "hour")):
         vowel_sound = True
     return f"{'an' if vowel_sound else 'a'} {noun}"
-
-
-def _plural(noun: str) -> bool:
-    """Pool entries carry no number; a final -s (not -ss, -us, -as) marks a plural like "crutches"."""
-    last = noun.split()[-1]
-    return last.endswith("s") and not last.endswith(("ss", "us", "as"))
-
-
-def _some(noun: str) -> str:
-    return f"some {noun}" if _plural(noun) else _a(noun)
-
-
-def _plural_verb_phrase(phrase: str) -> str:
-    """Third-person-singular verb phrase made plural: "has a split seam" -> "have a split seam"."""
-    verb, _, rest = phrase.partition(" ")
-    irregular = {"has": "have", "is": "are", "does": "do", "goes": "go"}
-    if verb in irregular:
-        plural = irregular[verb]
-    elif verb.endswith(("ches", "shes", "sses", "xes")):
-        plural = verb[:-2]
-    else:
-        plural = verb.removesuffix("s")
-    return f"{plural} {rest}".strip()
 
 
 _SENTENCE_START = re.compile(r"(^|[.!?]\s+|\n\s*(?:\d+\.\s+|- )?|\"\s*)([a-z])")
@@ -309,18 +297,17 @@ class _Draw:
         role, role2 = rng.sample(d.people, 2)
         adjectives = v.adjectives_digital if d.digital else v.adjectives_physical
         adj, adj2 = rng.sample(adjectives, 2)
-        many = _plural(item)
-        defect = rng.choice(d.defects)
+        many = item in self.world.plural
         return {
             "name": self.name, "name2": self.name2, "name3": self.name3,
             "place": self.place, "place2": place2,
             "by_place2": f"{'in' if d.digital else 'by'} the {place2}",
             "item": item, "item2": item2, "item3": item3,
-            "a_item": _some(item), "a_item2": _some(item2), "a_item3": _some(item3),
+            "a_item": self.some(item), "a_item2": self.some(item2), "a_item3": self.some(item3),
             "item_is": "are" if many else "is", "item_was": "were" if many else "was",
             "item_s": "" if many else "s", "it": "they" if many else "it",
             "It": "They" if many else "It", "it_obj": "them" if many else "it",
-            "defect": _plural_verb_phrase(defect) if many else defect,
+            "defect": d.faults[item],
             "role": role, "role2": role2, "a_role": _a(role), "a_role2": _a(role2),
             "tool": rng.choice(d.tools) if d.tools else role,
             "goal": rng.choice(d.goals),
@@ -330,6 +317,10 @@ class _Draw:
             "part": rng.choice(v.parts), "weather": rng.choice(v.weather), "forecast": rng.choice(v.forecast),
             "minutes": rng.choice(v.minutes), "adj": adj, "adj2": adj2, "snack": rng.choice(v.snacks),
         }
+
+    def some(self, noun: str) -> str:
+        """'some crutches', 'a kettle': an indefinite noun phrase by the noun's number."""
+        return f"some {noun}" if noun in self.world.plural else _a(noun)
 
     def fill(self, templates: Sequence[str]) -> str:
         return self.rng.choice(templates).format(**self.slots())
@@ -475,8 +466,9 @@ def _facts(draw: _Draw, target: int) -> str:
     head = [f"Facts about {draw.dom_a}.",
             f"Places there include the {', the '.join(places[:-1])} and the {places[-1]}."]
     mine, theirs = rng.choice(d.items), rng.choice(other.items)
-    compare = (f"The {mine} {'are' if _plural(mine) else 'is'} found at {draw.dom_a}, while the "
-               f"{theirs} {'are' if _plural(theirs) else 'is'} found at {draw.labels(other)[0]}.")
+    plural = draw.world.plural
+    compare = (f"The {mine} {'are' if mine in plural else 'is'} found at {draw.dom_a}, while the "
+               f"{theirs} {'are' if theirs in plural else 'is'} found at {draw.labels(other)[0]}.")
     parts = _grow(draw, head, pools, target - _words(compare))
     parts.insert(min(len(parts), rng.randint(2, 4)), compare)
     while sum(map(_words, parts)) > MAX_WORDS and len(parts) > 3:

@@ -54,6 +54,9 @@ Kind = Literal["physical", "digital"]
 MAX_LITERAL_RUN = 8
 """The most words a phrasing may run without a slot: a 13-word window then always holds a name or an
 item, so held-out scenarios rarely share a 13-gram with training ones (the contamination gate)."""
+PLAIN_HARM = frozenset({"hurt", "hurts", "injured", "injury", "injures", "harm", "harmed", "harms", "suffers",
+                        "suffer", "wounded", "damaged", "damage"})
+"""Words that say a harm outright: a ``described`` harm must leave the harm to be inferred."""
 SHARED_PHRASE = 6
 """Two alternatives of one list may not share a phrase this long: they would not be alternatives."""
 
@@ -135,6 +138,8 @@ class Wording(_Data):
     """A frame's text for one kind of domain. Setting sentences and consequences are sentences about
     the people by name; ``{later}`` (in ``*_later``) is the delay phrase that leads the sentence."""
 
+    harm_kind: Literal["physical", "material", "emotional"] | None = Field(
+        None, description="The harm in this kind of domain, when it differs from the frame's (no falls online).")
     situation: Texts
     need_explicit: Texts
     need_cue: Texts
@@ -253,6 +258,13 @@ def _frame_problems(f: int, frame: Frame, family: Family, items: tuple[str, ...]
                     yield ("frames", f, kind, *field, i), problem
             for i, problem in variety_problems(texts):
                 yield ("frames", f, kind, *field, i), problem
+            if field[-1] == "described":
+                for i, text in enumerate(texts):
+                    said = sorted(PLAIN_HARM & set(re.findall(r"[a-z]+", text.lower())))
+                    if said:
+                        yield ("frames", f, kind, *field, i), (f"says the harm outright ({', '.join(said)}): a "
+                                                                "described harm shows what happens and leaves the harm "
+                                                                "to be inferred")
 
 
 def literal_run(template: str) -> int:
@@ -285,6 +297,8 @@ def variety_problems(texts: tuple[str, ...]) -> Iterator[tuple[int, str]]:
 def _wording_texts(wording: Wording) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
     for field in Wording.model_fields:
         value = getattr(wording, field)
+        if field == "harm_kind":
+            continue
         if isinstance(value, Harm):
             yield (field, "explicit"), value.explicit
             yield (field, "described"), value.described

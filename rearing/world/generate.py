@@ -29,6 +29,7 @@ import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Self
 
 from rearing.text import lower_first, sentence, with_article
 from rearing.world.frames import ITEM_GRAMMAR, Family, Frame, Frames, Item, Wording, load_frames
@@ -51,7 +52,7 @@ MAGNITUDE = {"mild": (0.2, 0.4), "serious": (0.5, 0.9)}
 class Phrase(str):
     """A slot value: its text, plus the words templates reach through it (``{item.is}``, ``{place.at}``)."""
 
-    def __new__(cls, text: str, words: dict[str, str]) -> Phrase:
+    def __new__(cls, text: str, words: dict[str, str]) -> Self:
         phrase = super().__new__(cls, text)
         phrase.words = words
         return phrase
@@ -232,7 +233,7 @@ class _Draw:
             "authority": rng.choice(dom["authorities"]), "pastime": rng.choice(dom["pastimes"]),
             "role": Phrase(role := rng.choice(dom["agent_roles"]), {"a": with_article(role)}),
         }
-        wording = lambda part: self.pick(pools.wording[(frame.name, kind, part)])  # noqa: E731
+        wording = lambda part: self.pick(pools.wording[(frame.name, kind, part)])
 
         stakeholders = [_person("p1", names[1], rng.choice(dom[f"{frame.victim}_roles"]),
                                 rng.choice(dom[f"relationships.{frame.victim}"]), frame.need.format(**slots),
@@ -343,16 +344,17 @@ class _Draw:
                       harm_rewarded: bool, names: list[str]) -> list[dict]:
         """What the option leads to, for whom. Reactions come only from people who know of the act."""
         rng, pools = self.rng, self.pools
+        harm_kind = getattr(frame, kind).harm_kind or frame.harm_kind
         low, high = MAGNITUDE[frame.severity]
         sign = 1 if prosocial else -1
         how = "explicit" if explicit else "described"
         key = (lambda part: (frame.name, kind, part)) if prosocial else \
             (lambda part: (frame.name, kind, f"{part.replace('spared', 'harm')}.{how}"))
-        out = [self._consequence("p1", frame.harm_kind, None, sign * round(rng.uniform(low, high), 2),
+        out = [self._consequence("p1", harm_kind, None, sign * round(rng.uniform(low, high), 2),
                                  self.pick(pools.wording[key("spared_now")]))]
         if delay != "none":
             later = rng.choice(pools.later[delay])
-            out.append(self._consequence("p1", frame.harm_kind, later, sign * round(rng.uniform(low, high) / 2, 2),
+            out.append(self._consequence("p1", harm_kind, later, sign * round(rng.uniform(low, high) / 2, 2),
                                          self.pick(pools.wording[key("spared_later")]).replace("{later}", later)))
         trust = f"trust_{'up' if prosocial else 'down'}.{frame.severity}"
         victim_knows = visibility == "observed" or frame.victim_learns

@@ -23,9 +23,9 @@ from rearing.world.vocab import load_vocab
 
 REPEAT_N = 5
 SLIPS = (
-    (re.compile(r"\b(a|an|the) (a|an|the)\b", re.I), "doubled article"),
-    (re.compile(r"\ba [aeiou]\w", re.I), "'a' before a vowel"),
-    (re.compile(r"\b(at|in|on) the (at|in|on) ", re.I), "doubled preposition"),
+    (re.compile(r"\b(a|an|the) (a|an|the)\b", re.IGNORECASE), "doubled article"),
+    (re.compile(r"\ba [aeiou]\w", re.IGNORECASE), "'a' before a vowel"),
+    (re.compile(r"\b(at|in|on) the (at|in|on) ", re.IGNORECASE), "doubled preposition"),
     (re.compile(r"\{|\}"), "unfilled slot"),
     (re.compile(r"\s{2,}|\s[.,;:]"), "stray space"),
     (re.compile(r"(^|[.!?]\s+)[a-z]"), "sentence starts lower-case"),
@@ -87,7 +87,7 @@ def _agreement_problems(scenario: Scenario, texts: Sequence[tuple[str, str]], fr
     problems = []
     for item in family.items.get(scenario.domain, ()):
         wrong = ("is", "was", "has") if item.plural else ("are", "were", "have")
-        pattern = re.compile(rf"\bthe {re.escape(item.name)} ({'|'.join(wrong)})\b", re.I)
+        pattern = re.compile(rf"\bthe {re.escape(item.name)} ({'|'.join(wrong)})\b", re.IGNORECASE)
         for where, text in texts:
             if pattern.search(text):
                 problems.append(f"{where}: number agreement with '{item.name}': {text!r}")
@@ -110,8 +110,8 @@ def render(scenario: Scenario, problems: Iterable[str] = ()) -> str:
     """One scenario as plain text a person reads top to bottom."""
     d = scenario.difficulty
     how = "harm told plainly" if d and d.harm_explicit else "harm described"
-    lines = [f"── {scenario.id} · {scenario.domain} · stage {scenario.stage} · frame "
-             f"{scenario.provenance.frame} · {d.visibility if d else '?'}, {how}"]
+    lines = [(f"── {scenario.id} · {scenario.domain} · stage {scenario.stage} · frame "
+              f"{scenario.provenance.frame} · {d.visibility if d else '?'}, {how}")]
     lines.append(f"Agent: {scenario.agent.name}, {scenario.agent.role}; wants to {scenario.agent.goal}.")
     for s in scenario.stakeholders:
         lines.append(f"  {s.name}: {s.role} ({s.relationship}); needs {s.need}.")
