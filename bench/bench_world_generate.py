@@ -58,7 +58,7 @@ def main() -> None:
     from sklearn.linear_model import LogisticRegression
 
     from rearing.config import SplitConfig
-    from rearing.world.split import split_scenarios
+    from rearing.world.split import removal_by_frame, split_scenarios
 
     scenarios = [Scenario.model_validate(r) for r in generator.generate(min(n, 10000))]
     result = split_scenarios(scenarios, SplitConfig(), seed=0)
@@ -77,8 +77,15 @@ def main() -> None:
         print(f"bag-of-words {ngrams} on action texts, train -> " +
               ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
     counts = {k: len(v) for k, v in result.splits.items()}
-    dropped = sum("gram" in r for r in result.excluded.values())
-    print(f"split of {len(scenarios)}: {counts}; contaminated held-out scenarios removed: {dropped}")
+    print(f"split of {len(scenarios)}: {counts}")
+    removal = removal_by_frame(scenarios, result)
+    average = removal["all"]["share"]
+    print(f"contamination gate: removed {removal['all']['removed']} of {removal['all']['heldout']} held-out "
+          f"scenarios ({average:.1%}; target <= 5%)")
+    for frame, row in removal.items():
+        if frame != "all":
+            flag = "  over twice the average" if row["share"] > 2 * average else ""
+            print(f"  {frame:<24} {row['removed']:>4} of {row['heldout']:>5}  {row['share']:.1%}{flag}")
 
 
 if __name__ == "__main__":

@@ -102,6 +102,21 @@ def split_scenarios(scenarios: list[Scenario], config: SplitConfig, seed: int) -
     return SplitResult(splits, excluded, before, after, warnings)
 
 
+def removal_by_frame(scenarios: list[Scenario], result: SplitResult) -> dict[str, dict[str, float]]:
+    """Per generator frame (and ``all``): held-out scenarios before the contamination gate, how
+    many it removed, and the share: the gate must not shrink or skew the eval set."""
+    frame_of = {s.id: s.provenance.frame or s.provenance.source for s in scenarios}
+    removed = Counter(frame_of[i] for i, why in result.excluded.items() if "-gram with train" in why)
+    held = Counter(frame_of[s.id] for name in HELD_OUT for s in result.splits[name])
+    out = {}
+    for frame in sorted(set(held) | set(removed)) + ["all"]:
+        kept = sum(held.values()) if frame == "all" else held[frame]
+        dropped = sum(removed.values()) if frame == "all" else removed[frame]
+        out[frame] = {"heldout": kept + dropped, "removed": dropped,
+                      "share": round(dropped / max(kept + dropped, 1), 4)}
+    return out
+
+
 def _check(splits: dict[str, list[Scenario]], index: NgramIndex) -> ContaminationReport:
     candidates = ((s.id, scenario_texts(s)) for name in HELD_OUT for s in splits[name])
     return check_contamination(candidates, index, n=index.n)

@@ -1,210 +1,166 @@
 """Frames and vocabulary are data: validated on load, linted statically, and enough to add content."""
 
+import shutil
 from collections import Counter
 
 import pytest
 
 from rearing.io import InputError
-from rearing.world.frames import default_frames_path, lint_frames, load_frames
+from rearing.world.frames import default_frames_dir, lint_frames, load_family_file, load_frames
 from rearing.world.generate import GeneratorSettings, ScenarioGenerator
+from rearing.world.schema import Scenario
 from rearing.world.vocab import default_vocab_path, load_vocab
 
-PHRASINGS = """\
-phrasings:
-  trust_up: ["{who} trusts {agent}."]
-  trust_down: ["{who} doubts {agent}."]
-  reputation_up: ["people at the {place} praise {agent}."]
-  reputation_down: ["people at the {place} avoid {agent}."]
-  relationship_up: ["{who} and {agent} grow closer."]
-  relationship_down: ["{who} and {agent} drift apart."]
-  gain_self: ["{agent} gets {gain}."]
-  cost_self: ["{agent} misses {gain}."]
-  unseen: ["Nobody is watching {agent}."]
-  partly_seen: ["{who} might notice."]
-  seen: ["{who} is watching {agent}."]
-  reward: ["{agent} could get {gain}."]
-  conflict: ["{who} pulls {agent} the other way."]
-  context: ["{agent} is at the {place}."]
-  bystander_need: ["to see the {place} run smoothly"]
-  relationships: [friend, neighbour]
-  when: [today, tonight]
-  later_short: [The next day]
-  later_long: [Weeks later]
-  target_relationship: peer
-  target_need: "to hear back from {agent}"
-  friend_relationship: close friend
-  friend_need: "to keep {agent} close"
-  bystander_relationship: acquaintance
+WORDING = """\
+      situation:
+      - "{situation}"
+      need_explicit: ["{{victim}} needs to know before using {{item.it}} {{when}}."]
+      need_cue: ["{{victim}} keeps glancing at the {{item}}."]
+      goal_link: ["Speaking up would make {{agent}} late to {{goal}}."]
+      harm_now:
+        explicit: ["{{victim}} uses the {{item}} and gets hurt."]
+        described: ["The {{item}} gives way under {{victim}}."]
+      harm_later:
+        explicit: ["{{later}}, {{victim}} is still hurt."]
+        described: ["{{later}}, {{victim}} walks with a stick."]
+      spared_now: ["{{victim}} sets the {{item}} aside."]
+      spared_later: ["{{later}}, {{victim}} has a new {{item}}."]
 """
 
 FRAME = """\
-- name: {name}
-  family: tell
-  pole_a_prosocial: {prosocial}
-  victim_is_target: true
-  victim_role: peer
-  target_role: peer
-  foundations: [honesty]
-  pressures: [peers]
-  harm_kind: emotional
-  reversibility: partly
-  need: "to know about the {{item}}"
-  situation:
-  - "{situation}"
-  need_explicit: ["{{target}} needs to know."]
-  need_cue: ["{{target}} looks worried."]
-  harm_now: ["{{target}} is caught out."]
-  harm_later: ["{{later}}, {{target}} is still upset."]
-  spared_now: ["{{target}} is ready."]
-  spared_later: ["{{later}}, {{target}} is fine."]
-  principle: [Say what others need to know.]
+  - name: {name}
+    pole_a_prosocial: {prosocial}
+    victim: vulnerable
+    target: victim
+    victim_learns: false
+    severity: serious
+    foundations: [care]
+    pressures: [urgency]
+    harm_kind: physical
+    reversibility: irreversible
+    need: "to know that the {{item}} {{item.fault}}"
+    physical:
+""" + WORDING + """\
+    principle: [Warn people about dangers they cannot see.]
 """
 
 
-def tiny_frame_file(situation: str = "{agent} knows something about the {item}.",
-                    second_family: str = "tell") -> str:
-    families = """\
-families:
-  tell:
-    reversibility: {a: partly, b: reversible}
-    pole_a: ["tell {target} about the {item}"]
-    pole_b: ["say nothing about the {item}"]
-    pole_a_digital: ["write to {target} about the {item}"]
-    pole_b_digital: ["leave the {item} out of the thread"]
-frames:
-"""
-    first = FRAME.format(name="warning", prosocial="true", situation=situation)
-    second = FRAME.format(name="secret", prosocial="false", situation="{agent} was told a secret.")
-    second = second.replace("family: tell", f"family: {second_family}")
-    return families + first + second + PHRASINGS
+def family_file(situation: str = "{agent} sees that the {item} {item.fault}.", second: str = "false",
+                items: str = "") -> str:
+    return """\
+family:
+  name: warn
+  reversibility: {a: irreversible, b: reversible}
+  item_properties: [fault]
+  actions:
+    physical:
+      a: ["tell {target} about the {item}"]
+      b: ["say nothing about the {item}"]
+  items:
+    home:
+""" + (items or """\
+    - {name: step ladder, fault: has a cracked rung}
+    - {name: kitchen scales, plural: true, fault: have a loose tray}
+""") + "frames:\n" + FRAME.format(name="warning", prosocial="true", situation=situation) + \
+        FRAME.format(name="silence", prosocial=second, situation="{target} trusts {agent} with the {item}.")
 
 
-def line_of(text: str, fragment: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), start=1) if fragment in line)
+@pytest.fixture
+def frames_dir(tmp_path):
+    """A copy of the packaged frames directory to edit."""
+    target = tmp_path / "frames"
+    shutil.copytree(default_frames_dir(), target)
+    return target
 
 
-def test_tiny_frame_file_loads(tmp_path):
-    path = tmp_path / "frames.yaml"
-    path.write_text(tiny_frame_file())
-    frames = load_frames(path)
-    assert [f.name for f in frames.frames] == ["warning", "secret"]
-    assert lint_frames(path) == []
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
 
 
-def test_loader_rejects_a_bad_frame_file_naming_file_line_and_key(tmp_path):
-    text = tiny_frame_file(situation="{agent} knows what {frend} did.", second_family="nosuch")
-    text = text.replace("foundations: [honesty]", "foundations: [kindness]", 1)
-    path = tmp_path / "frames.yaml"
+def test_every_packaged_family_file_lints_clean():
+    files = sorted(p for p in default_frames_dir().glob("*.yaml") if p.name != "social.yaml")
+    assert len(files) >= 7
+    for path in files:
+        assert lint_frames(path) == [], path
+    frames = load_frames()
+    assert len(frames.frames) == 2 * len(frames.families)
+
+
+def test_a_family_added_as_data_is_generated(frames_dir):
+    (frames_dir / "warn.yaml").write_text(family_file())
+    generator = ScenarioGenerator(GeneratorSettings(seed=3, domains=("home",)), frames=load_frames(frames_dir))
+    records = [Scenario.model_validate(r) for r in generator.generate(400)]
+    used = Counter(r.provenance.frame for r in records)
+    assert used["warning"] > 5 and used["silence"] > 5
+    assert any("kitchen scales have a loose tray" in r.setting for r in records)
+    for r in records:
+        if r.provenance.frame in ("warning", "silence"):
+            assert "kitchen scales is" not in r.setting and "step ladder are" not in r.setting
+
+
+def test_loader_rejects_a_bad_family_file_naming_file_line_and_key(tmp_path):
+    text = family_file(situation="{agent} sees what {frend} did to the {item}.")
+    path = tmp_path / "warn.yaml"
     path.write_text(text)
     with pytest.raises(InputError) as caught:
-        load_frames(path)
-    problems = caught.value.problems
-    slot = next(p for p in problems if "situation" in p)
-    assert slot.startswith(f"{path}:{line_of(text, 'what {frend} did')}: frames[0].situation[0]: unknown slot {{frend}}")
-    assert "(allowed slots: {agent}, {authority}," in slot
-    assert any(p.startswith(f"{path}:{line_of(text, '[kindness]')}: frames[0].foundations[0]: ") for p in problems)
-    assert f"{path}:{line_of(text, 'family: nosuch')}: frames[1].family: unknown family 'nosuch'; defined: tell" in problems
-    assert any(p.startswith(f"{path}:{line_of(text, '  tell:')}: families.tell: no frame where pole a is harmful")
-               for p in problems)
+        load_family_file(path)
+    problem = next(p for p in caught.value.problems if "frend" in p)
+    assert problem.startswith(f"{path}:{line_of(text, 'frend')}: frames[0].physical.situation[0]: unknown slot {{frend}}")
 
 
-def test_slots_are_checked_per_field(tmp_path):
-    text = tiny_frame_file().replace("[Say what others need to know.]", '["Say it to {target}."]')
-    text = text.replace('context: ["{agent} is at the {place}."]', 'context: ["{who} is at the {place}."]')
-    path = tmp_path / "frames.yaml"
+@pytest.mark.parametrize("edit, expected", [
+    (lambda t: t.replace("{name: step ladder, fault: has a cracked rung}", "{name: step ladder}"),
+     "family.items.home[0]: 'step ladder' lacks fault"),
+    (lambda t: t.replace("    victim_learns: false\n", "    victim_learns: false\n    domains: [market]\n", 1),
+     "frames[0].domains: 'market': the family has no items for this domain"),
+    (lambda t: t.replace("pole_a_prosocial: false", "pole_a_prosocial: true"),
+     "frames: no frame where pole a is harmful"),
+    (lambda t: t.replace("{agent} sees that the {item} {item.fault}.",
+                         "{agent} sees it at once and walks to the bench by the door."),
+     "frames[0].physical.situation[0]: 12 words in a row without a slot"),
+    (lambda t: t.replace("The {item} gives way under {victim}.", "{victim} is hurt by the {item}.", 1),
+     "frames[0].physical.harm_now.described[0]: says the harm outright (hurt)"),
+    (lambda t: t.replace("name: silence", "name: warning"),
+     "frames[1].name: duplicate frame name 'warning'"),
+    (lambda t: t.replace("  item_properties: [fault]\n", "  item_properties: [fault]\n  item_properties: [fault]\n"),
+     "family.item_properties: duplicate key"),
+])
+def test_lint_reports_each_kind_of_problem(tmp_path, edit, expected):
+    text = edit(family_file())
+    path = tmp_path / "warn.yaml"
     path.write_text(text)
     problems = lint_frames(path)
-    assert any("frames[0].principle[0]: takes no slots" in p for p in problems)
-    assert any("phrasings.context[0]: unknown slot {who}" in p for p in problems)
-    assert len(problems) == 3  # the principle of both frames, the context line
-
-
-def test_lint_passes_the_packaged_frames():
-    assert lint_frames(default_frames_path()) == []
-
-
-def test_lint_reports_unknown_slot_and_missing_mirror_in_a_broken_copy(tmp_path):
-    text = default_frames_path().read_text(encoding="utf-8")
-    cue = '"{target} has no idea about the fault in the {item}."'
-    broken = text.replace(cue, cue.replace("{item}", "{itme}"), 1)
-    head = "- name: confidence\n  family: disclose\n  pole_a_prosocial: "
-    assert head + "false" in broken
-    broken = broken.replace(head + "false", head + "true", 1)
-    path = tmp_path / "frames.yaml"
-    path.write_text(broken)
-    assert lint_frames(path) == [
-        (f"{path}:{line_of(broken, '  disclose:')}: families.disclose: no frame where pole a is harmful "
-         "(mirror rule: each family must be prosocial in one frame and harmful in another)"),
-        (f"{path}:{line_of(broken, '{itme}')}: frames[0].need_explicit[0]: unknown slot {{itme}} (allowed slots: "
-         "{agent}, {authority}, {defect}, {gain}, {goal}, {item}, {pastime}, {place}, {role}, {target}, "
-         "{victim}, {when})"),
-    ]
-
-
-def test_lint_reports_duplicate_frame_names_and_keys(tmp_path):
-    text = tiny_frame_file().replace("- name: secret", "- name: warning")
-    text = text.replace("  harm_kind: emotional\n", "  harm_kind: emotional\n  harm_kind: physical\n", 1)
-    path = tmp_path / "frames.yaml"
-    path.write_text(text)
-    lines = text.splitlines()
-    second_name = [i for i, line in enumerate(lines, start=1) if line == "- name: warning"][1]
-    assert lint_frames(path) == [
-        (f"{path}:{line_of(text, 'harm_kind: physical')}: frames[0].harm_kind: duplicate key (first at line "
-         f"{line_of(text, 'harm_kind: emotional')})"),
-        f"{path}:{second_name}: frames[1].name: duplicate frame name 'warning' (first at frames[0])",
-    ]
+    assert any(expected in p and p.startswith(f"{path}:") for p in problems), problems
 
 
 def test_lint_reports_unreadable_files_instead_of_raising(tmp_path):
-    path = tmp_path / "frames.yaml"
-    path.write_text("families: [\n")
+    path = tmp_path / "warn.yaml"
+    path.write_text("family: [\n")
     problems = lint_frames(path)
-    assert len(problems) == 1 and problems[0].startswith(f"{path}:2: <yaml>:")
-    assert lint_frames(tmp_path / "missing.yaml") == [f"{tmp_path / 'missing.yaml'}: no such file"]
-
-
-def test_a_frame_added_as_data_is_generated(tmp_path):
-    text = default_frames_path().read_text(encoding="utf-8")
-    start = text.index("- name: hidden_fault")
-    block = text[start:text.index("\n- name:", start + 1) + 1]
-    new = block.replace("name: hidden_fault", "name: hidden_fault_again")
-    path = tmp_path / "frames.yaml"
-    path.write_text(text.replace("phrasings:\n", new + "\nphrasings:\n", 1))
-    generator = ScenarioGenerator(GeneratorSettings(seed=3), frames=load_frames(path))
-    used = Counter(r["provenance"]["frame"] for r in generator.generate(600))
-    assert used["hidden_fault_again"] > 10
-
-
-def test_packaged_vocabulary_loads_and_a_domain_added_as_data_is_generated(tmp_path):
-    vocab = load_vocab()
-    assert {"school", "ai_assistant"} <= set(vocab.domains)
-    assert set(vocab.digital_domains) <= set(vocab.domains)
-    text = default_vocab_path().read_text(encoding="utf-8")
-    start = text.index("  school:\n")
-    block = text[start:text.index("  workplace:\n")]
-    path = tmp_path / "vocab.yaml"
-    path.write_text(text.replace("  workplace:\n", block.replace("  school:", "  library:") + "  workplace:\n"))
-    settings = GeneratorSettings(seed=1, domains=("library",))
-    records = list(ScenarioGenerator(settings, vocab=load_vocab(path)).generate(50))
-    assert {r["domain"] for r in records} == {"library"}
+    assert len(problems) == 1 and problems[0].startswith(f"{path}:") and "<yaml>" in problems[0]
 
 
 def test_vocabulary_errors_name_file_line_and_key(tmp_path):
     text = default_vocab_path().read_text(encoding="utf-8")
-    broken = text.replace("    - library\n", "    - library {item}\n", 1)
+    first_place = next(line for line in text.splitlines() if line.strip().startswith("- name:")
+                       or line.strip().startswith("- {name:"))
+    broken = text.replace(first_place, first_place.replace("name", "nam", 1), 1)
     path = tmp_path / "vocab.yaml"
     path.write_text(broken)
     with pytest.raises(InputError) as caught:
         load_vocab(path)
-    assert caught.value.problems == [
-        (f"{path}:{line_of(broken, 'library {item}')}: domains.school.places[0]: "
-         "vocabulary entries are plain text: no braces or {slots}")
-    ]
-    broken = text.replace("- ai_assistant\nnames:", "- ai_assistant\n- moon_base\nnames:", 1)
-    path.write_text(broken)
-    with pytest.raises(InputError) as caught:
-        load_vocab(path)
-    assert caught.value.problems == [
-        f"{path}:{line_of(broken, '- moon_base')}: authority_domains[1]: unknown domain 'moon_base'; defined: "
-        + ", ".join(load_vocab().domains)
-    ]
+    assert any(p.startswith(f"{path}:{line_of(broken, first_place.replace('name', 'nam', 1))}:")
+               for p in caught.value.problems)
+
+
+def test_every_domain_has_frames_and_every_frame_fits_enough_domains():
+    generator = ScenarioGenerator(GeneratorSettings(seed=0))
+    vocab = load_vocab()
+    assert set(generator.frames_of) == set(vocab.domains)
+    assert all(len(frames) >= 5 for frames in generator.frames_of.values()), \
+        {d: len(f) for d, f in generator.frames_of.items()}
+    fits = Counter(frame.name for frames in generator.frames_of.values() for _, frame in frames)
+    assert min(fits.values()) >= 4, fits
+    heldout = ("sports_club", "market")
+    for _, frame in load_frames().frames:
+        assert any(frame.name in {f.name for _, f in generator.frames_of[d]} for d in heldout), frame.name

@@ -6,11 +6,13 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from rearing.config import SplitConfig
-from rearing.world.frames import FAMILIES, FRAMES
+from rearing.world.frames import load_frames
 from rearing.world.generate import GeneratorSettings, ScenarioGenerator, generate_jsonl_lines
 from rearing.world.ladder import default_ladder_path, load_ladder
+from rearing.world.sample import scenario_problems
 from rearing.world.schema import Scenario
 from rearing.world.split import split_scenarios
+from rearing.world.vocab import load_vocab
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +81,13 @@ def test_generator_follows_a_user_ladder(tmp_path):
 
 
 def test_same_kind_of_action_is_prosocial_in_one_scenario_and_harmful_in_another(scenarios):
+    frames = load_frames()
     valences_of_phrasing = defaultdict(Counter)
     for s in scenarios:
-        action_ids = [t for t in s.provenance.template_ids if t.split(".")[0] in FAMILIES]
+        action_ids = [t for t in s.provenance.template_ids if t.split(".")[0] in frames.families]
         assert len(action_ids) == 2
-        poles = {tid.split(".")[1]: tid for tid in action_ids}
-        frame = next(f for f in FRAMES if f.name == s.provenance.frame)
+        poles = {tid.split(".")[2]: tid for tid in action_ids}
+        frame = next(f for _, f in frames.frames if f.name == s.provenance.frame)
         valence_a = "prosocial" if frame.pole_a_prosocial else "harmful"
         valence_b = "harmful" if frame.pole_a_prosocial else "prosocial"
         valences_of_phrasing[poles["a"]][valence_a] += 1
@@ -159,3 +162,50 @@ def test_the_shortcut_test_can_fail():
                 option["action"] = "kindly " + option["action"]
         leaky.append(Scenario.model_validate(record))
     assert min(action_bag_of_words_accuracy(leaky).values()) > 0.9
+
+
+def test_what_a_program_can_check_holds_for_every_scenario(scenarios):
+    frames = load_frames()
+    problems = {s.id: found for s in scenarios if (found := scenario_problems(s, frames))}
+    assert not problems, list(problems.items())[:5]
+
+
+def test_the_checks_catch_planted_slips(scenarios):
+    frames = load_frames()
+    s = scenarios[0].model_copy(deep=True)
+    s.setting = s.setting + " It is a a busy day."
+    victim = s.options[0].consequences[0]
+    victim.text = "Somebody else entirely is affected."
+    found = scenario_problems(s, frames)
+    assert any("doubled article" in p for p in found)
+    assert any("filed under someone it does not name" in p for p in found)
+
+
+def test_nobody_reacts_to_what_nobody_could_know(scenarios):
+    frames = {f.name: f for _, f in load_frames().frames}
+    for s in scenarios:
+        visibility = s.difficulty.visibility
+        harmful = s.option("harmful")
+        frame = frames[s.provenance.frame]
+        reactions = [c for c in harmful.consequences if c.kind == "trust"]
+        if visibility != "observed":
+            assert not [c for o in s.options for c in o.consequences if c.kind == "reputation"], s.id
+        if visibility == "unobserved" and not frame.victim_learns:
+            assert not reactions, s.id
+        if visibility == "partly" and not frame.victim_learns:
+            assert all(c.delay and c.delay in c.text for c in reactions), s.id
+
+
+def test_digital_domains_have_no_physical_harm(scenarios):
+    digital = {name for name, pools in load_vocab().domains.items() if pools.kind == "digital"}
+    kinds = Counter(c.kind for s in scenarios if s.domain in digital for o in s.options for c in o.consequences)
+    assert kinds and "physical" not in kinds
+
+
+def test_harm_is_told_plainly_early_and_described_late(scenarios):
+    ladder = load_ladder()
+    for s in scenarios:
+        allowed = ladder.stage(s.stage).factors.harm_explicitness
+        assert ("explicit" if s.difficulty.harm_explicit else "described") in allowed
+    late = [s for s in scenarios if s.stage >= 5]
+    assert late and not any(s.difficulty.harm_explicit for s in late)

@@ -61,7 +61,7 @@ def test_eval_split_is_the_configured_share_and_seeded(generated_records):
     a = split_scenarios(scenarios, SplitConfig(eval_fraction=0.2), seed=1)
     b = split_scenarios(scenarios, SplitConfig(eval_fraction=0.2), seed=1)
     c = split_scenarios(scenarios, SplitConfig(eval_fraction=0.2), seed=2)
-    ids = lambda r: [s.id for s in r.splits["eval"]]  # noqa: E731
+    ids = lambda r: [s.id for s in r.splits["eval"]]
     assert ids(a) == ids(b) != ids(c)
     in_dist = len(a.splits["train"]) + len(a.splits["eval"]) + sum(
         reason.startswith("eval") for reason in a.excluded.values()
