@@ -21,7 +21,7 @@ from rearing.world.generate import GeneratorSettings, ScenarioGenerator
 from rearing.world.schema import SELF, Scenario
 from rearing.world.vocab import load_vocab
 
-REPEAT_N = 5
+REPEAT_N = 6
 SLIPS = (
     (re.compile(r"\b(a|an|the) (a|an|the)\b", re.IGNORECASE), "doubled article"),
     (re.compile(r"\ba [aeiou]\w", re.IGNORECASE), "'a' before a vowel"),
@@ -61,9 +61,10 @@ def scenario_problems(scenario: Scenario, frames: Frames | None = None) -> list[
                 problems.append(f"option {option.id} consequence {i}: filed under someone it does not name: "
                                 f"{c.text!r}")
     grams: dict[tuple[str, ...], str] = {}
+    drawn = [scenario.agent.goal, *names.values(), *_item_names(scenario, frames)]
     for where, text in texts:
-        if scenario.agent.goal:
-            text = text.replace(scenario.agent.goal, "|")
+        for value in sorted(filter(None, drawn), key=len, reverse=True):
+            text = text.replace(value, "|")
         words = re.sub(r"[^\w'|]+", " ", text.lower()).split()
         for j in range(len(words) - REPEAT_N + 1):
             gram = tuple(words[j:j + REPEAT_N])
@@ -75,6 +76,16 @@ def scenario_problems(scenario: Scenario, frames: Frames | None = None) -> list[
             grams.setdefault(gram, where)
     problems += _visibility_problems(scenario, frames)
     return problems
+
+
+def _item_names(scenario: Scenario, frames: Frames | None) -> list[str]:
+    """The names of the items this scenario's family has in its domain (slot values, not wording)."""
+    if frames is None or not scenario.provenance.frame:
+        return []
+    for file in frames.families.values():
+        if any(frame.name == scenario.provenance.frame for frame in file.frames):
+            return [item.name for item in file.family.items.get(scenario.domain, ())]
+    return []
 
 
 def _agreement_problems(scenario: Scenario, texts: Sequence[tuple[str, str]], frames: Frames | None) -> list[str]:
@@ -131,7 +142,9 @@ def sample(generator: ScenarioGenerator, n: int, seed: int, pool: int = 20000,
            keep=lambda s: True) -> list[Scenario]:
     """``n`` scenarios drawn at random (by ``seed``) from the first ``pool`` the generator makes."""
     rng = random.Random(seed)
-    chosen = []
+    chosen: list[Scenario] = []
+    if n <= 0:
+        return chosen
     for index in rng.sample(range(pool), pool):
         scenario = Scenario.model_validate(generator.scenario(index))
         if keep(scenario):
