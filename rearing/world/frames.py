@@ -400,15 +400,16 @@ def load_family_file(path: str | Path) -> FamilyFile:
     return validate_yaml(path, text, data, FamilyFile)
 
 
-def load_frames(directory: str | Path | None = None) -> Frames:
-    """Every ``*.yaml`` family file of ``directory`` (default: the packaged frames) and its ``social.yaml``."""
-    if directory is None:
+def load_frames(directory: str | Path | None = None, only: tuple[str, ...] | None = None) -> Frames:
+    """Every ``*.yaml`` family file of ``directory`` (default: the packaged frames) and its
+    ``social.yaml``; ``only`` restricts it to the named family files (to work on one of them)."""
+    if directory is None and only is None:
         return _packaged_frames()
-    return _load_dir(Path(directory))
+    return _load_dir(Path(directory) if directory else default_frames_dir(), only)
 
 
-def _load_dir(directory: Path) -> Frames:
-    files = sorted(p for p in directory.glob("*.yaml") if p.name != "social.yaml")
+def _load_dir(directory: Path, only: tuple[str, ...] | None = None) -> Frames:
+    files = sorted(p for p in directory.glob("*.yaml") if p.name != "social.yaml" and (not only or p.stem in only))
     if not files:
         raise InputError([f"{directory}: no family files (*.yaml) in this directory"])
     families = {}

@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--vocab", help="A vocabulary file (default: the packaged one).")
     parser.add_argument("--check", type=int, default=0, help="Also run the checks on this many scenarios and count.")
     args = parser.parse_args(argv)
-    frames = load_frames(args.frames)
+    frames = load_frames(args.frames, only=(args.family,) if args.family else None)
     generator = ScenarioGenerator(GeneratorSettings(seed=args.seed), frames=frames, vocab=load_vocab(args.vocab))
     family_frames = {fr.name for f in frames.families.values() if f.family.name == args.family for fr in f.frames}
 
