@@ -198,11 +198,21 @@ class _Draw:
         self.index = index
         self.rng = random.Random(generator.settings.seed * 1_000_003 + index)
         self.template_ids: list[str] = []
+        self.used_delays: set[str] = set()
 
     def pick(self, pairs: tuple[tuple[str, str], ...]) -> str:
-        template_id, text = self.rng.choice(pairs)
+        """One phrasing, never one this scenario has already used while another is left."""
+        fresh = [pair for pair in pairs if pair[0] not in self.template_ids]
+        template_id, text = self.rng.choice(fresh or pairs)
         self.template_ids.append(template_id)
         return text
+
+    def later(self, delay: str) -> str:
+        """A delay phrase not yet used in this scenario, when the pool has one."""
+        pool = self.pools.later[delay]
+        phrase = self.rng.choice([p for p in pool if p not in self.used_delays] or pool)
+        self.used_delays.add(phrase)
+        return phrase
 
     def fill(self, template: str, **extra: str) -> str:
         return sentence(template.format(**self.slots, **extra))
@@ -353,7 +363,7 @@ class _Draw:
         out = [self._consequence("p1", harm_kind, None, sign * round(rng.uniform(low, high), 2),
                                  self.pick(pools.wording[key("spared_now")]))]
         if delay != "none":
-            later = rng.choice(pools.later[delay])
+            later = self.later(delay)
             out.append(self._consequence("p1", harm_kind, later, sign * round(rng.uniform(low, high) / 2, 2),
                                          self.pick(pools.wording[key("spared_later")]).replace("{later}", later)))
         trust = f"trust_{'up' if prosocial else 'down'}.{frame.severity}"
@@ -362,7 +372,7 @@ class _Draw:
             out.append(self._consequence("p1", "trust", None, sign * 0.3,
                                          self.pick(pools.social[trust]).replace("{who}", names[1])))
         elif visibility == "partly" and witness and not prosocial:
-            later = rng.choice(pools.later["short"])
+            later = self.later("short")
             told = self.pick(pools.social["told"]).replace("{who}", names[1]).replace("{witness}", witness)
             reaction = self.pick(pools.social[trust]).replace("{who}", names[1])
             out.append(self._consequence("p1", "trust", later, -0.3,
