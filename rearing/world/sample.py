@@ -24,7 +24,7 @@ from rearing.world.vocab import load_vocab
 REPEAT_N = 6
 SLIPS = (
     (re.compile(r"\b(a|an|the) (a|an|the)\b", re.IGNORECASE), "doubled article"),
-    (re.compile(r"\ba [aeiou]\w", re.IGNORECASE), "'a' before a vowel"),
+    (re.compile(r"\ba (?!one|uni|use|usu|eu|ur)[aeiou]\w", re.IGNORECASE), "'a' before a vowel"),
     (re.compile(r"\b(at|in|on) the (at|in|on) ", re.IGNORECASE), "doubled preposition"),
     (re.compile(r"\{|\}"), "unfilled slot"),
     (re.compile(r"\s{2,}|\s[.,;:]"), "stray space"),
