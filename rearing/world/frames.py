@@ -57,6 +57,8 @@ item, so held-out scenarios rarely share a 13-gram with training ones (the conta
 PLAIN_HARM = frozenset({"hurt", "hurts", "injured", "injury", "injures", "harm", "harmed", "harms", "suffers",
                         "suffer", "wounded", "damaged", "damage"})
 """Words that say a harm outright: a ``described`` harm must leave the harm to be inferred."""
+CONTAMINATION_N = 13
+"""The contamination gate's n-gram length (``world.split.contamination_n``'s default)."""
 SHARED_PHRASE = 6
 """Two alternatives of one list may not share a phrase this long: they would not be alternatives."""
 
@@ -235,6 +237,13 @@ def family_problems(file: FamilyFile) -> Iterator[tuple[tuple, str]]:
 
 def _frame_problems(f: int, frame: Frame, family: Family, items: tuple[str, ...]) -> Iterator[tuple[tuple, str]]:
     base = (*PEOPLE, *SCENE, *items)
+    for i, text in enumerate(frame.principle):
+        words = len(text.split())
+        if words >= CONTAMINATION_N:
+            yield ("frames", f, "principle", i), (
+                f"{words} words: every scenario of this frame states it word for word, so at "
+                f"{CONTAMINATION_N} words or more every held-out one shares a {CONTAMINATION_N}-gram with "
+                f"training and is removed by the contamination gate; keep it under {CONTAMINATION_N}")
     problem = slot_problem(frame.need, base)
     if problem:
         yield ("frames", f, "need"), problem
