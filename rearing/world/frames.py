@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from string import Formatter
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, ValidationError, model_validator
@@ -51,7 +52,7 @@ ITEM_GRAMMAR = ("is", "was", "has", "does", "it", "its")
 DOMAIN_KINDS = ("physical", "digital")
 Kind = Literal["physical", "digital"]
 
-MAX_LITERAL_RUN = 8
+MAX_LITERAL_RUN = 12
 """The most words a phrasing may run without a slot: a 13-word window then always holds a name or an
 item, so held-out scenarios rarely share a 13-gram with training ones (the contamination gate)."""
 PLAIN_HARM = frozenset({"hurt", "hurts", "injured", "injury", "injures", "harm", "harmed", "harms", "suffers",
@@ -247,6 +248,8 @@ def _frame_problems(f: int, frame: Frame, family: Family, items: tuple[str, ...]
     problem = slot_problem(frame.need, base)
     if problem:
         yield ("frames", f, "need"), problem
+    for _, problem in variety_problems((frame.need,)):
+        yield ("frames", f, "need"), problem
     for domain in frame.domains or ():
         if domain not in family.items:
             yield ("frames", f, "domains"), f"'{domain}': the family has no items for this domain"
@@ -265,7 +268,7 @@ def _frame_problems(f: int, frame: Frame, family: Family, items: tuple[str, ...]
                 problem = slot_problem(text, allowed, required)
                 if problem:
                     yield ("frames", f, kind, *field, i), problem
-            for i, problem in variety_problems(texts):
+            for i, problem in variety_problems(texts, setting=field[0] in SETTING_PARTS):
                 yield ("frames", f, kind, *field, i), problem
             if field[-1] == "described":
                 for i, text in enumerate(texts):
@@ -276,24 +279,52 @@ def _frame_problems(f: int, frame: Frame, family: Family, items: tuple[str, ...]
                                                                 "to be inferred")
 
 
+SETTING_PARTS = frozenset({"situation", "need_explicit", "need_cue", "goal_link"})
+"""Wording that becomes a sentence of the setting (joined with the others into one text)."""
+SOCIAL_SETTING = frozenset({"context", "observed", "partly", "unobserved_hidden", "unobserved_known", "conflict"})
+NAMES = frozenset({"agent", "target", "victim", "who", "witness"})
+"""Slots filled with a person's name: drawn from thousands, so a window holding one rarely repeats."""
+SLOT_WORDS = {"item": 2, "place": 2, "place.at": 3, "when": 2, "goal": 6, "authority": 2, "role": 2, "role.a": 3,
+              "pastime": 3, "later": 2}
+"""Typical words a non-name slot puts in: such values repeat across scenarios, so they count as wording."""
+SETTING_EDGE = 6
+"""Setting sentences are joined: the words before the first name and after the last may add up to
+at most twice this, so every 13-word window across two sentences still holds a name."""
+
+
+def name_runs(template: str) -> list[int]:
+    """Word counts between person-name slots (first: before the first name; last: after the last),
+    counting the usual length of any other slot's value."""
+    runs, run = [], 0
+    for literal, field, _, _ in Formatter().parse(template):
+        run += len(re.findall(r"[\w']+", literal))
+        if field is None:
+            continue
+        if field in NAMES:
+            runs.append(run)
+            run = 0
+        else:
+            run += SLOT_WORDS.get(field, SLOT_WORDS["item"] + 3 if field.startswith("item.") else 2)
+    return [*runs, run]
+
+
 def literal_run(template: str) -> int:
-    """The longest run of words a phrasing has between slots."""
-    words = re.sub(r"\{[^{}]*\}", " | ", template).split()
-    longest = run = 0
-    for word in words:
-        run = 0 if word == "|" else run + 1
-        longest = max(longest, run)
-    return longest
+    """The longest stretch of a phrasing without a person's name in it (other slots count as words)."""
+    return max(name_runs(template))
 
 
-def variety_problems(texts: tuple[str, ...]) -> Iterator[tuple[int, str]]:
-    """(index, problem) for alternatives that run too long without a slot or repeat another's phrase."""
+def variety_problems(texts: tuple[str, ...], setting: bool = False) -> Iterator[tuple[int, str]]:
+    """(index, problem) for alternatives that run too long without a name or repeat another's phrase."""
     seen: dict[tuple[str, ...], int] = {}
     for i, text in enumerate(texts):
-        run = literal_run(text)
-        if run > MAX_LITERAL_RUN:
-            yield i, (f"{run} words in a row without a slot (at most {MAX_LITERAL_RUN}): put a name or "
-                      "the item in, so held-out scenarios do not share 13-grams with training ones")
+        runs = name_runs(text)
+        if max(runs) > MAX_LITERAL_RUN:
+            yield i, (f"about {max(runs)} words in a row without a person's name (at most {MAX_LITERAL_RUN}; "
+                      "items, places and goals count as words, they repeat): put a name in, so held-out "
+                      "scenarios do not share 13-grams with training ones")
+        elif setting and (runs[0] > SETTING_EDGE or runs[-1] > SETTING_EDGE):
+            yield i, (f"about {runs[0]} words before the first name and {runs[-1]} after the last (at most "
+                      f"{SETTING_EDGE} each): setting sentences are joined, so a name must come early and late")
         words = re.sub(r"[^\w{}.]+", " ", text.lower()).split()
         for j in range(len(words) - SHARED_PHRASE + 1):
             gram = tuple(words[j:j + SHARED_PHRASE])
@@ -369,6 +400,9 @@ def social_problems(social: Social) -> Iterator[tuple[tuple, str]]:
             for i, text in enumerate(texts):
                 problem = slot_problem(text, allowed)
                 if problem:
+                    yield tuple(x for x in (field, sub, i) if x is not None), problem
+            if field not in ("later_short", "later_long"):
+                for i, problem in variety_problems(texts, setting=field in SOCIAL_SETTING):
                     yield tuple(x for x in (field, sub, i) if x is not None), problem
 
 
