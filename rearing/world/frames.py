@@ -163,6 +163,9 @@ class Frame(_Data):
         description="Who the actions name: the harmed person, or another person from a role pool.")
     victim_learns: StrictBool = Field(
         description="Whether the harmed person would learn who was responsible even if nobody saw.")
+    victim_present: StrictBool = Field(
+        True, description="Whether the harmed person is there when the agent chooses (an owner who stepped "
+                          "out is not); someone else then witnesses an observed choice.")
     severity: Literal["mild", "serious"] = Field(description="How strongly those who know react.")
     foundations: Annotated[tuple[Foundation, ...], NotEmpty]
     pressures: Annotated[tuple[Pressure, ...], NotEmpty]
@@ -261,6 +264,9 @@ def _frame_problems(f: int, frame: Frame, family: Family, items: tuple[str, ...]
             continue
         if kind not in family.actions:
             yield ("frames", f, kind), f"the family has no {kind} actions"
+        if kind == "digital" and frame.harm_kind == "physical" and wording.harm_kind in (None, "physical"):
+            yield ("frames", f, kind, "harm_kind"), ("a physical harm cannot happen in a digital domain: say what "
+                                                     "the harm is here (material or emotional)")
         for field, texts in _wording_texts(wording):
             allowed = (*base, "later") if field[0].endswith("_later") else base
             required = ("later",) if field[0].endswith("_later") else ()

@@ -269,8 +269,13 @@ class _Draw:
                                         rng.choice(dom["relationships.bystander"]),
                                         self.pick(pools.social["bystander_need"]).format(**slots), "low"))
             bystanders.append(sid)
+        if visibility != "unobserved" and not frame.victim_present and not bystanders and target_id == "p1":
+            bystanders.append(sid := f"p{len(stakeholders) + 1}")
+            stakeholders.append(_person(sid, names[4], rng.choice(dom["peer_roles"]),
+                                        rng.choice(dom["relationships.bystander"]),
+                                        self.pick(pools.social["bystander_need"]).format(**slots), "low"))
         self.names_by_id = {s["id"]: s["name"] for s in stakeholders}
-        witness = next((self.names_by_id[s] for s in [target_id, *bystanders] if s != "p1"), None)
+        witness = next((self.names_by_id[s] for s in [*bystanders, target_id] if s != "p1"), None)
 
         setting = [self.pick(pools.social["context"]), wording("situation"),
                    wording("need_cue" if mental else "need_explicit")]
