@@ -58,6 +58,19 @@ class WorldConfig(Section):
     domains: list[str] | None = Field(None, description="Restrict generation to these domains.")
     vocab_holdout_fraction: float = Field(0.2, ge=0.0, lt=1.0)
     split: SplitConfig = Field(default_factory=SplitConfig)
+    backend: Literal["template", "llm"] = Field(
+        "template", description="'llm': an LLM rewrites each generated setting and consequence text; "
+        "the structure stays the generator's.",
+    )
+    # A lambda because LLMConfig is defined below this class.
+    llm: LLMConfig = Field(default_factory=lambda: LLMConfig(), description="Endpoint for backend 'llm'.")
+
+    @model_validator(mode="after")
+    def _llm_rewrites_generated_worlds(self) -> WorldConfig:
+        """Imported scenarios are real texts with gaps no prompt states; only generated ones are rewritten."""
+        if self.backend == "llm" and self.source != "generate":
+            raise ValueError("backend 'llm' rewrites generated worlds: it needs source 'generate'")
+        return self
 
 
 class LLMConfig(Section):

@@ -37,6 +37,11 @@ class WorldLayout:
     def split(self, name: str) -> Path:
         return self.splits_dir / f"{name}.jsonl"
 
+    @property
+    def llm_report(self) -> Path:
+        """What the LLM world backend did: model, answers by source, scenarios that kept their templates."""
+        return self.root / "llm_world.json"
+
 
 @dataclass(frozen=True)
 class CorpusLayout:
