@@ -16,10 +16,25 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def typing_only(tree: ast.Module) -> set[ast.AST]:
+    """Nodes under ``if TYPE_CHECKING:``: read by type checkers for annotations, never run."""
+    skipped = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            for child in node.body:
+                skipped |= set(ast.walk(child))
+    return skipped
+
+
 def imports_of(path: Path, known: set[str]) -> set[str]:
-    """Every rearing module ``path`` imports, at the top or inside a function."""
+    """Every rearing module ``path`` imports, at the top or inside a function (an import for
+    annotations only, under ``if TYPE_CHECKING:``, never runs and is not counted)."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = typing_only(tree)
+    for node in ast.walk(tree):
+        if node in skipped:
+            continue
         names = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
