@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 from typer.core import TyperGroup
 
-from rearing.config import PRESETS, ExperimentConfig, load_config
+from rearing.config import CONFIG_PRESETS, ExperimentConfig, load_config
 from rearing.io import InputError
-from rearing.layout import RunLayout
+from rearing.layout import EvalLayout, JobLayout, RunLayout
 
 
 class _Commands(TyperGroup):
@@ -55,7 +55,7 @@ def _config(preset: str | None, config_file: Path | None) -> ExperimentConfig:
     return load_config(config_file, preset)
 
 
-PresetOpt = Annotated[str | None, typer.Option("--preset", "-p", help=f"One of {', '.join(PRESETS)}.")]
+PresetOpt = Annotated[str | None, typer.Option("--preset", "-p", help=f"One of {', '.join(CONFIG_PRESETS)}.")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="An experiment YAML file.")]
 
 

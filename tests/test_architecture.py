@@ -1,4 +1,7 @@
-"""The package's shape: no import cycles, no oversized modules, the nouns defined once."""
+"""The package's shape: no import cycles, no oversized modules, no condition named outside its registry.
+
+(Suite names are not checked the same way: "format", "pressure" or "attack" are also field names and
+kinds, so a literal of one says nothing.)"""
 
 from __future__ import annotations
 
@@ -87,3 +90,19 @@ def test_the_cycle_finder_finds_a_planted_cycle():
 def test_no_module_over_the_size_limit():
     sizes = {module_name(p): len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.rglob("*.py")}
     assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
+
+
+def test_no_module_names_a_condition_outside_the_registry():
+    """Conditions live in ``corpus/data/conditions.yaml``; code that spells one (``if name == "bmn_shuffled"``)
+    would make adding or renaming a condition more than one entry. The pre-registered primary contrast
+    (``analysis.primary_contrast``'s default) is the one place that must name two."""
+    from rearing.corpus.conditions import all_conditions
+
+    names = set(all_conditions())
+    spelled = {
+        (module_name(path), node.value)
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and node.value in names
+    }
+    assert spelled - {("rearing.config", "bmn_developmental"), ("rearing.config", "principle_flat")} == set()

@@ -35,10 +35,9 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from rearing.corpus.lexicon import Lexicon, load_lexicon
-from rearing.datafile import load_data, phrasing, phrasing_list
-from rearing.text import capitalize_first
+from rearing.datafile import DataRecord, load_data, phrasing, phrasing_list
+from rearing.text import capitalize_first, with_article
 from rearing.world.generate import partition
-from rearing.world.schema import Record
 from rearing.world.vocab import Vocab, load_vocab
 
 KINDS = ("description", "howto", "causal", "dialogue", "facts")
@@ -88,12 +87,12 @@ class _World:
     domains: tuple[_Domain, ...]
 
 
-class DomainLabel(Record):
+class DomainLabel(DataRecord):
     indefinite: str = Field(min_length=1, description="Fills {dom_a}: 'a school'.")
     definite: str = Field(min_length=1, description="Fills {dom_the}: 'the school'.")
 
 
-class Values(Record):
+class Values(DataRecord):
     days: Words
     clock: Words
     parts: Words
@@ -105,7 +104,7 @@ class Values(Record):
     snacks: Words
 
 
-class DescriptionPhrasings(Record):
+class DescriptionPhrasings(DataRecord):
     open: Template
     items_physical: Template
     items_digital: Template
@@ -117,13 +116,13 @@ class DescriptionPhrasings(Record):
     close_digital: Template
 
 
-class HowtoSteps(Record):
+class HowtoSteps(DataRecord):
     prepare: Template
     work: phrasing_list(*SLOTS, at_least=2)
     finish: Template
 
 
-class HowtoPhrasings(Record):
+class HowtoPhrasings(DataRecord):
     title: Template
     title_digital: Template
     intro: Template
@@ -132,7 +131,7 @@ class HowtoPhrasings(Record):
     tips: Template
 
 
-class CausalPhrasings(Record):
+class CausalPhrasings(DataRecord):
     open: Template
     physical: Template
     digital: Template
@@ -151,25 +150,25 @@ def _speaker_line(value: object) -> object:
 DialogueLine = Annotated[tuple[Literal["A", "B"], phrasing(*SLOTS)], BeforeValidator(_speaker_line)]
 
 
-class SpeechVerbs(Record):
+class SpeechVerbs(DataRecord):
     A: Words
     B: Words
 
 
-class DialoguePhrasings(Record):
+class DialoguePhrasings(DataRecord):
     open: Template
     topics: Annotated[list[Annotated[list[DialogueLine], Field(min_length=1)]], Field(min_length=1)]
     close: Template
     said: SpeechVerbs
 
 
-class FactsPhrasings(Record):
+class FactsPhrasings(DataRecord):
     domain: Template
     pastime: Template
     tools: Template
 
 
-class GeneralPhrasings(Record):
+class GeneralPhrasings(DataRecord):
     """``data/general.yaml``: the general corpus's phrasings and the word lists its slots draw from."""
 
     domain_labels: dict[str, DomainLabel]

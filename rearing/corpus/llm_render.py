@@ -15,13 +15,13 @@ from pydantic import Field, field_validator
 from rearing.config import ExperimentConfig, LLMConfig
 from rearing.corpus.conditions import Condition, llm_style
 from rearing.corpus.llm import LLMBackend, RenderRequest
-from rearing.datafile import load_data
+from rearing.datafile import DataRecord, load_data
 from rearing.io import write_json_atomic
-from rearing.layout import CorpusLayout
-from rearing.world.schema import Record, Scenario
+from rearing.layout import CorpusLayout, RunLayout
+from rearing.world.schema import Scenario
 
 
-class LLMPrompts(Record):
+class LLMPrompts(DataRecord):
     system: str = Field(min_length=1)
     transforms: dict[str, str]
 
