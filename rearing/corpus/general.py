@@ -230,15 +230,6 @@ def _world(vocab_path: str | None) -> _World:
     return _build_world(load_vocab(vocab_path), load_lexicon())
 
 
-def _a(noun: str) -> str:
-    """Noun phrase with an indefinite article chosen by its sound, not just its first letter."""
-    low = noun.lower()
-    vowel_sound = low[:1] in "aeiou" and not low.startswith(("usb", "uni", "use", "eu", "one"))
-    if low.startswith(("hr ", "hour")):
-        vowel_sound = True
-    return f"{'an' if vowel_sound else 'a'} {noun}"
-
-
 def _plural(noun: str) -> bool:
     """Pool entries carry no number; a final -s (not -ss, -us, -as) marks a plural like "crutches"."""
     last = noun.split()[-1]
@@ -246,7 +237,7 @@ def _plural(noun: str) -> bool:
 
 
 def _some(noun: str) -> str:
-    return f"some {noun}" if _plural(noun) else _a(noun)
+    return f"some {noun}" if _plural(noun) else with_article(noun)
 
 
 def _plural_verb_phrase(phrase: str) -> str:
@@ -296,7 +287,7 @@ class _Draw:
         if label:
             return label.indefinite, label.definite
         plain = domain.name.replace("_", " ")
-        return _a(plain), f"the {plain}"
+        return with_article(plain), f"the {plain}"
 
     def slots(self) -> dict[str, str]:
         """A fresh set of slot values; the document-level ones stay the same."""
@@ -320,7 +311,7 @@ class _Draw:
             "item_s": "" if many else "s", "it": "they" if many else "it",
             "It": "They" if many else "It", "it_obj": "them" if many else "it",
             "defect": _plural_verb_phrase(defect) if many else defect,
-            "role": role, "role2": role2, "a_role": _a(role), "a_role2": _a(role2),
+            "role": role, "role2": role2, "a_role": with_article(role), "a_role2": with_article(role2),
             "tool": rng.choice(d.tools) if d.tools else role,
             "goal": rng.choice(d.goals),
             "pastime": rng.choice(d.pastimes) if d.pastimes else "reading the news",

@@ -99,7 +99,7 @@ def _timed(c: Consequence, now: list[str], later: list[str], rng: random.Random)
 def render_flat(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasings | None = None) -> str:
     """Third-person declarative facts; every option's consequences; no principle, no story."""
     p = (phrasings or load_render_phrasings()).flat
-    agent = scenario.agent.name or "the agent"
+    agent = agent_name(scenario)
     parts = [rng.choice(p.open).format(setting=scenario.setting)]
     for s in scenario.stakeholders:
         parts.append(rng.choice(p.person).format(
@@ -118,7 +118,7 @@ def render_principle_flat(scenario: Scenario, rng: random.Random,
     """``flat`` plus the principle, explicit rules for each foundation, and a verdict on each option."""
     phrasings = phrasings or load_render_phrasings()
     p = phrasings.principle_flat
-    agent = scenario.agent.name or "the agent"
+    agent = agent_name(scenario)
     parts = [render_flat(scenario, rng, phrasings)]
     if scenario.principle:
         parts.append(rng.choice(p.principle_open).format(principle=scenario.principle))

@@ -92,7 +92,7 @@ def lived(text: str, rng: random.Random, names: Sequence[str],
     if len(body) > 2:
         index = rng.randrange(1, len(body))
         step = body[index]
-        body[index] = f"{rng.choice(p.step)} {step[:1].lower() + step[1:] if not step.startswith('I ') else step}"
+        body[index] = f"{rng.choice(p.step)} {lower_first(step, names)}"
     return " ".join([rng.choice(p.open), *body, rng.choice(p.close)])
 
 
