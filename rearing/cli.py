@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 from typer.core import TyperGroup
 
-from rearing.config import PRESETS, ExperimentConfig, load_config
+from rearing.config import CONFIG_PRESETS, ExperimentConfig, load_config
 from rearing.io import InputError
-from rearing.layout import RunLayout
+from rearing.layout import EvalLayout, JobLayout, RunLayout
 
 
 class _Commands(TyperGroup):
@@ -55,7 +55,7 @@ def _config(preset: str | None, config_file: Path | None) -> ExperimentConfig:
     return load_config(config_file, preset)
 
 
-PresetOpt = Annotated[str | None, typer.Option("--preset", "-p", help=f"One of {', '.join(PRESETS)}.")]
+PresetOpt = Annotated[str | None, typer.Option("--preset", "-p", help=f"One of {', '.join(CONFIG_PRESETS)}.")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="An experiment YAML file.")]
 
 
@@ -89,7 +89,7 @@ def run(
         console.print(f"  [{style}]{outcome.name:<10} {outcome.status:<7}[/] {outcome.seconds:7.2f}s")
 
     run_pipeline(config, run_dir, until=until, force=force, on_stage=report)
-    console.print(f"[bold green]done[/] manifest: {run_dir / 'manifest.json'}")
+    console.print(f"[bold green]done[/] manifest: {RunLayout(run_dir).manifest}")
 
 
 @world_app.command("schema")
@@ -241,13 +241,28 @@ def corpus_build(
 
 
 def _run_config(run: Path) -> ExperimentConfig:
-    """The config a run was made with (its manifest's), so commands on a run never drift from it."""
-    from rearing.io import read_json
+    """The config a run was made with (its manifest's), so commands on a run never drift from it.
+
+    A manifest that is unreadable, has no config, or holds one this version no longer accepts (a
+    run made by an older rearing) is an ``InputError`` naming the manifest and the key."""
+    from pydantic import ValidationError
+
+    from rearing.io import format_validation_error, read_json
 
     manifest = RunLayout(run).manifest
     if not manifest.is_file():
         raise InputError([f"{manifest}: no such file (pass --preset or --config to start a run)"])
-    return ExperimentConfig.model_validate(read_json(manifest)["config"])
+    try:
+        data = read_json(manifest)
+    except (ValueError, OSError) as exc:
+        raise InputError([f"{manifest}: <json>: unreadable manifest ({exc})"]) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        raise InputError([f"{manifest}: config: missing (not a run manifest?)"])
+    try:
+        return ExperimentConfig.model_validate(data["config"])
+    except ValidationError as exc:
+        hint = " (a run made by another rearing version? pass --preset or --config)"
+        raise InputError([line + hint for line in format_validation_error(str(manifest), exc)]) from None
 
 
 @corpus_app.command("stats")
@@ -374,7 +389,7 @@ def train_command(
     summary = train(job, config.train, accelerator=accelerator, progress=not quiet)
     if accelerator.is_main_process:
         console.print(f"trained {condition} seed {seed}: loss {summary['final_loss']:.4f} "
-                      f"({summary['steps']} steps, {summary['precision']}) -> {job.out_dir / 'model'}")
+                      f"({summary['steps']} steps, {summary['precision']}) -> {JobLayout(job.out_dir).model}")
 
 
 @eval_app.callback()
@@ -407,8 +422,14 @@ def eval_command(
 
     summary = evaluate_checkpoint(config, run, checkpoint, out, scoring)
     for suite, result in summary["suites"].items():
-        console.print(f"  {suite:<14} accuracy {result['accuracy']:.3f}  (n={result['n']})")
-    console.print(f"results: {out / 'results.parquet'}")
+        accuracy = "n/a" if result["accuracy"] is None else f"{result['accuracy']:.3f}"
+        console.print(f"  {suite:<14} accuracy {accuracy}  (n={result['n']})")
+    for suite, by_pressure in summary.get("episodes", {}).items():
+        for pressure, played in by_pressure.items():
+            harm = "n/a" if played["harm_rate"] is None else f"{played['harm_rate']:.3f}"
+            console.print(f"  {suite:<14} {pressure:<10} harm rate {harm}  ({played['episodes']} episodes)")
+    written = EvalLayout(out)
+    console.print(f"results: {written.results}  episodes: {written.agentic}  summary: {written.summary}")
 
 
 @eval_app.command("export-inspect")

@@ -10,7 +10,6 @@ import difflib
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,12 +17,24 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from rearing.corpus.conditions import ORDERINGS, Condition, all_conditions, reference_problems
-from rearing.datafile import read_yaml, validate_yaml
-from rearing.evals.suites import Suite, all_suites
+from rearing.corpus.conditions import (
+    ORDERINGS,
+    Condition,
+    ConditionName,
+    all_conditions,
+    builtin_renderers,
+    custom_renderer,
+    lacks_llm_style,
+    reference_problems,
+)
+from rearing.datafile import import_reference, package_data, read_yaml, validate_yaml
+from rearing.evals.pressure import MANY_SHOT_K
+from rearing.evals.suites import Suite, SuiteName, all_suites
 from rearing.io import InputError
 
-PRESETS = ("smoke", "small", "paper")
+CONFIG_PRESETS = ("smoke", "small", "paper")
+"""The packaged experiment configs (``rearing/presets/<name>.yaml``); for model presets see
+``rearing.train.models.PRESETS``."""
 
 
 class Section(BaseModel):
@@ -58,6 +69,19 @@ class WorldConfig(Section):
     domains: list[str] | None = Field(None, description="Restrict generation to these domains.")
     vocab_holdout_fraction: float = Field(0.2, ge=0.0, lt=1.0)
     split: SplitConfig = Field(default_factory=SplitConfig)
+    backend: Literal["template", "llm"] = Field(
+        "template", description="'llm': an LLM rewrites each generated setting and consequence text; "
+        "the structure stays the generator's.",
+    )
+    # A lambda because LLMConfig is defined below this class.
+    llm: LLMConfig = Field(default_factory=lambda: LLMConfig(), description="Endpoint for backend 'llm'.")
+
+    @model_validator(mode="after")
+    def _llm_rewrites_generated_worlds(self) -> WorldConfig:
+        """Imported scenarios are real texts with gaps no prompt states; only generated ones are rewritten."""
+        if self.backend == "llm" and self.source != "generate":
+            raise ValueError("backend 'llm' rewrites generated worlds: it needs source 'generate'")
+        return self
 
 
 class LLMConfig(Section):
@@ -78,7 +102,7 @@ class LLMConfig(Section):
 
 
 class CorpusConfig(Section):
-    define: dict[str, Condition] = Field(
+    define: dict[ConditionName, Condition] = Field(
         default_factory=dict,
         description="Conditions of this run's own, added to (or replacing) the built-in ones by name.",
     )
@@ -148,12 +172,12 @@ class TrainConfig(Section):
 
 
 class EvalConfig(Section):
-    define: dict[str, Suite] = Field(
+    define: dict[SuiteName, Suite] = Field(
         default_factory=dict, description="Suites of this run's own, added to (or replacing) the built-in ones."
     )
     suites: list[str] = Field(default_factory=lambda: list(all_suites()), description="Suites to run, by name.")
     max_scenarios: int | None = Field(100, ge=1, description="Scenarios per suite; None: every one.")
-    many_shot: list[int] = Field(default_factory=lambda: [1, 2, 4, 8], description="k of many-shot pressure.")
+    many_shot: list[int] = Field(default_factory=lambda: list(MANY_SHOT_K), description="k of many-shot pressure.")
     max_outcomes: int | None = Field(
         None, ge=1, description="Outcomes shown per option; None: all (prompts get long for small contexts)."
     )
@@ -162,7 +186,7 @@ class EvalConfig(Section):
     agentic_episodes: int = Field(20, ge=1, description="Episodes per agentic seed.")
     agentic_pressures: list[str] = Field(
         default_factory=lambda: ["none", "incentive", "authority"],
-        description="'none' or pressure kinds (authority, incentive, peers, secrecy, urgency, persuasion).",
+        description="'none' or kinds of pressure (rearing.world.schema.Pressure).",
     )
     agentic_intensity: int = Field(2, ge=1, le=3)
     attack_kinds: list[str] = Field(default_factory=lambda: ["harm", "benign"])
@@ -217,8 +241,9 @@ class ExperimentConfig(Section):
 
     @model_validator(mode="after")
     def _names_are_known(self) -> ExperimentConfig:
-        """Every condition, suite, ordering, pressure and preset named anywhere must exist, so a
-        typo fails at load with its key path, never halfway through a run."""
+        """Every condition, suite, renderer, view, ordering, pressure, domain, preset and file named
+        anywhere must exist (a function of the config's own must import), so a typo fails at load
+        with its key path, never halfway through a run."""
         problems = list(self._name_problems())
         if problems:
             raise ValidationError.from_exception_data("ExperimentConfig", [
@@ -233,12 +258,22 @@ class ExperimentConfig(Section):
         from rearing.train.models import PRESETS as MODEL_PRESETS
         from rearing.world.schema import Pressure
 
+        yield from self._world_problems()
         conditions = all_conditions(self.corpus.define)
-        for problem in reference_problems(self.corpus.define, {**conditions}):
-            name, _, message = problem.partition(": ")
+        for name, field, message in reference_problems(conditions, builtin_renderers()):
             if name in self.corpus.define:
-                yield ("corpus", "define", name), message
+                yield ("corpus", "define", name, field), message
+        for name, condition in self.corpus.define.items():
+            reference = custom_renderer(condition)
+            if reference and ":" in reference:
+                yield from _import_problems(("corpus", "define", name, "renderer"), reference, "renderer")
         yield from unknown_names(("corpus", "conditions"), self.corpus.conditions, conditions, "condition")
+        if self.corpus.backend == "llm":
+            for i, name in enumerate(self.corpus.conditions):
+                if name in conditions and lacks_llm_style(conditions[name]):
+                    loc = ("corpus", "define", name) if name in self.corpus.define else ("corpus", "conditions", i)
+                    yield loc, (f"the LLM backend needs an llm_style for '{name}': its renderer "
+                                f"'{conditions[name].renderer}' is your own, so set llm_style")
         for name, ordering in self.corpus.orderings.items():
             if name not in self.corpus.conditions:
                 yield ("corpus", "orderings", name), f"'{name}' is not in corpus.conditions"
@@ -249,6 +284,9 @@ class ExperimentConfig(Section):
             if name not in self.corpus.conditions:
                 yield ("train", "conditions", i), f"'{name}' is not built: it is not in corpus.conditions"
         suites = all_suites(self.eval.define)
+        for name, suite in self.eval.define.items():
+            if ":" in suite.view:
+                yield from _import_problems(("eval", "define", name, "view"), suite.view, "view")
         yield from unknown_names(("eval", "suites"), self.eval.suites, suites, "suite")
         item_suites = [n for n, s in suites.items() if s.kind == "items"]
         yield from unknown_names(("eval", "attack_suites"), self.eval.attack_suites, item_suites, "item suite")
@@ -257,6 +295,33 @@ class ExperimentConfig(Section):
         yield from unknown_names(("eval", "attack_kinds"), self.eval.attack_kinds, ATTACK_KINDS, "attack kind")
         yield from unknown_names(("analysis", "primary_contrast"), self.analysis.primary_contrast, conditions,
                                  "condition")
+
+    def _world_problems(self) -> Iterator[tuple[tuple, str]]:
+        """Files the world reads must exist; domains it generates or holds out must be the vocabulary's."""
+        from rearing.world.ladder import DEFAULT_LADDER
+        from rearing.world.vocab import load_vocab
+
+        world = self.world
+        if world.source != "generate" and not Path(world.source).is_file():
+            yield ("world", "source"), f"no such file: {world.source}"
+        if world.ladder != DEFAULT_LADDER and not Path(world.ladder).is_file():
+            yield ("world", "ladder"), f"no such file: {world.ladder}"
+        domains = list(load_vocab().domains)
+        yield from unknown_names(("world", "domains"), world.domains or [], domains, "domain")
+        if world.source == "generate":
+            yield from unknown_names(("world", "split", "heldout_domains"), world.split.heldout_domains, domains,
+                                     "domain")
+
+
+def _import_problems(loc: tuple, reference: str, what: str) -> Iterator[tuple[tuple, str]]:
+    """A ``module:function`` of the config's own that cannot be imported, or is not a function."""
+    try:
+        found = import_reference(reference, what)
+    except InputError as exc:
+        yield loc, "; ".join(exc.problems)
+        return
+    if not callable(found):
+        yield loc, f"{what} '{reference}' is not a function"
 
 
 def unknown_names(loc: tuple, given: Iterable[str], known: Iterable[str], noun: str,
@@ -277,9 +342,9 @@ def canonical_hash(data: Any) -> str:
 
 
 def preset_path(name: str) -> Path:
-    if name not in PRESETS:
-        raise InputError([f"preset: unknown preset '{name}' (choose from {', '.join(PRESETS)})"])
-    return Path(str(resources.files("rearing") / "presets" / f"{name}.yaml"))
+    if name not in CONFIG_PRESETS:
+        raise InputError([f"preset: unknown preset '{name}' (choose from {', '.join(CONFIG_PRESETS)})"])
+    return package_data("rearing", f"presets/{name}.yaml")
 
 
 def load_config(path: str | Path | None = None, preset: str | None = None) -> ExperimentConfig:
@@ -296,7 +361,7 @@ def _load_file(path: Path) -> ExperimentConfig:
         raise InputError([f"{path}:1: <config>: expected a mapping of sections"])
     base = data.pop("preset", None)
     if base is not None:
-        base_data = yaml.safe_load(preset_path(str(base)).read_text(encoding="utf-8"))
+        base_data, _ = read_yaml(preset_path(str(base)))
         data = deep_merge(base_data, data)
     return validate_yaml(path, text, data, ExperimentConfig)
 

@@ -8,6 +8,8 @@ traceback from deep inside a renderer.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -15,16 +17,45 @@ from string import Formatter
 from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from rearing.io import InputError, error_message, field_path
 
 T = TypeVar("T", bound=BaseModel)
 
 
+class DataRecord(BaseModel):
+    """Base of a record read from a data file: unknown keys are errors, and the record is frozen,
+    since a packaged file is read once per process and every reader shares that one copy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def identifier(noun: str, why: str) -> Any:
+    """The type of a name that must be an identifier (letters, digits and ``_``, not first a digit)."""
+
+    def check(name: str) -> str:
+        if not IDENTIFIER.fullmatch(name):
+            raise ValueError(f"'{name}' is not a valid {noun} name: use letters, digits and _ only "
+                             f"(not starting with a digit), since {why}")
+        return name
+
+    return Annotated[str, AfterValidator(check)]
+
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def package_data(package: str, name: str) -> Path:
     """A data file shipped inside a package (``rearing.world``, ``data/frames.yaml``)."""
     return Path(str(resources.files(package) / name))
+
+
+def package_data_files(package: str, folder: str = "data") -> list[Path]:
+    """Every file under a package's data folder, recursively, in path order: what a stage that
+    reads the package's data lists among its external inputs, so an edited file re-runs it."""
+    root = package_data(package, folder)
+    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
 def read_yaml(path: str | Path, strict: bool = True) -> tuple[Any, str]:
@@ -185,6 +216,19 @@ def phrasing_list(*allowed: str, required: tuple[str, ...] = (), at_least: int =
     """The type of a list of alternative phrasings (see :func:`phrasing`); ``at_least`` is how many
     alternatives the renderer draws without repeats."""
     return Annotated[list[phrasing(*allowed, required=required)], Field(min_length=at_least)]
+
+
+def reference_file(reference: str) -> Path | None:
+    """The source file of the module a ``module:function`` reference names, or None when there is
+    none to find. Finding it imports the module's parent packages (as importing it would), not the
+    module itself; a stage lists the file among its inputs, so editing your renderer re-runs it."""
+    module = reference.partition(":")[0]
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    origin = Path(spec.origin) if spec is not None and spec.origin else None
+    return origin if origin is not None and origin.is_file() else None
 
 
 def import_reference(reference: str, what: str) -> Any:

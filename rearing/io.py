@@ -81,9 +81,12 @@ def to_json_line(record: BaseModel | dict | str) -> str:
 
 
 def field_path(loc: Sequence[str | int]) -> str:
-    """A pydantic error location as the key path a person reads: ``options[0].valence``."""
+    """A pydantic error location as the key path a person reads: ``options[0].valence`` (an error in
+    a mapping's key itself, which pydantic marks ``[key]``, is reported at that key)."""
     path = ""
     for part in loc:
+        if part == "[key]":
+            continue
         path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
     return path
 

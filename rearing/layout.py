@@ -4,7 +4,8 @@ A run directory holds one folder per stage (``world/``, ``corpus/``, ``train/``,
 ``manifest.json``. Each stage builds into a hidden partial folder that the pipeline swaps in when
 the stage finishes, so a stage is handed the root it writes to and wraps it in its own layout
 (``CorpusLayout(out_dir)``); what it reads from upstream it finds through ``RunLayout``. No stage,
-command or test spells a path by hand.
+command or test spells a path by hand: a file name lives here, or (for a format with its own
+reader and writer, like a token stream) beside that format's one definition.
 """
 
 from __future__ import annotations
@@ -19,7 +20,28 @@ if TYPE_CHECKING:
 
 MANIFEST = "manifest.json"
 HELD_OUT_SPLITS = ("eval", "shift_domain", "shift_vocab")
+"""The held-out splits, which items and episodes draw from (``rearing.evals.schema.Split``)."""
 SPLITS = ("train", *HELD_OUT_SPLITS)
+"""Every split the world stage writes, in order."""
+
+
+def model_name(condition: str, seed: int) -> str:
+    """A trained arm's name in result rows: its job folder under ``train/`` (``bmn_shuffled/seed_0``)."""
+    return f"{condition}/seed_{seed}"
+
+
+@dataclass(frozen=True)
+class SplitsLayout:
+    """A folder of splits: one scenarios JSONL per split and the split report."""
+
+    root: Path
+
+    def split(self, name: str) -> Path:
+        return self.root / f"{name}.jsonl"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "split_report.json"
 
 
 @dataclass(frozen=True)
@@ -31,11 +53,25 @@ class WorldLayout:
         return self.root / "scenarios.jsonl"
 
     @property
+    def splits(self) -> SplitsLayout:
+        return SplitsLayout(self.splits_dir)
+
+    @property
     def splits_dir(self) -> Path:
         return self.root / "splits"
 
+    @property
+    def split_report(self) -> Path:
+        """What the split kept, excluded and why (``SplitResult.report``)."""
+        return self.splits.report
+
     def split(self, name: str) -> Path:
-        return self.splits_dir / f"{name}.jsonl"
+        return self.splits.split(name)
+
+    @property
+    def llm_report(self) -> Path:
+        """What the LLM world backend did: model, answers by source, scenarios that kept their templates."""
+        return self.root / "llm_world.json"
 
 
 @dataclass(frozen=True)
@@ -51,7 +87,7 @@ class CorpusLayout:
         return self.root / "stats.json"
 
     def stream(self, condition: str) -> Path:
-        """A condition's token stream directory (``tokens.bin``, ``docs.jsonl``, ``meta.json``...)."""
+        """A condition's token stream directory (its files: ``rearing.corpus.stream``)."""
         return self.root / condition
 
     def llm_report(self, condition: str) -> Path:
@@ -59,7 +95,9 @@ class CorpusLayout:
 
     def conditions(self) -> list[str]:
         """The conditions whose streams were written (in name order)."""
-        return sorted(p.parent.name for p in self.root.glob("*/tokens.bin"))
+        from rearing.corpus.stream import TOKENS_FILE
+
+        return sorted(p.parent.name for p in self.root.glob(f"*/{TOKENS_FILE}"))
 
 
 TRAIN_SUMMARY = "train_summary.json"
@@ -115,8 +153,8 @@ class TrainLayout:
     root: Path
 
     def job(self, condition: str, seed: int) -> Path:
-        """One model's folder (see :class:`JobLayout`)."""
-        return self.root / condition / f"seed_{seed}"
+        """One model's folder (see :class:`JobLayout`), named by :func:`model_name`."""
+        return self.root / model_name(condition, seed)
 
     def model(self, condition: str, seed: int) -> Path:
         return JobLayout(self.job(condition, seed)).model
@@ -127,11 +165,45 @@ class TrainLayout:
 
 
 @dataclass(frozen=True)
+class ItemsLayout:
+    """An items folder: items and their answer keys in separate files, and the build report."""
+
+    root: Path
+
+    @property
+    def items(self) -> Path:
+        return self.root / "items.jsonl"
+
+    @property
+    def keys(self) -> Path:
+        return self.root / "keys.jsonl"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "items_report.json"
+
+
+@dataclass(frozen=True)
+class AttackLayout:
+    """One model's attack work: per attack kind, its training stream and the fine-tuned copy."""
+
+    root: Path
+
+    def stream(self, kind: str) -> Path:
+        return self.root / f"stream_{kind}"
+
+    def job(self, kind: str) -> Path:
+        """The attacked copy's training folder (see :class:`JobLayout`)."""
+        return self.root / kind
+
+
+@dataclass(frozen=True)
 class EvalLayout:
     root: Path
 
     @property
     def items(self) -> Path:
+        """The items folder (see :class:`ItemsLayout`)."""
         return self.root / "items"
 
     @property
@@ -155,9 +227,26 @@ class EvalLayout:
         """Each model's finished rows, kept as they finish so a killed stage resumes."""
         return self.root / "models"
 
+    def model_rows(self, name: str) -> Path:
+        """One model's finished result rows (``name`` as :func:`model_name` gives it)."""
+        return self.per_model / f"{_stem(name)}.parquet"
+
+    def model_episodes(self, name: str) -> Path:
+        """One model's finished episode rows; written after its result rows, so it marks the model done."""
+        return self.per_model / f"{_stem(name)}.agentic.parquet"
+
     @property
     def attack_work(self) -> Path:
         return self.root / ".attack"
+
+    def attack(self, name: str) -> AttackLayout:
+        """Where one model's attacked copies are trained (removed when the stage ends)."""
+        return AttackLayout(self.attack_work / _stem(name))
+
+
+def _stem(name: str) -> str:
+    """A model name as one file name (``bmn_shuffled/seed_0`` -> ``bmn_shuffled__seed_0``)."""
+    return name.replace("/", "__")
 
 
 @dataclass(frozen=True)
@@ -179,6 +268,11 @@ class RunLayout:
     def partial_dir(self, stage: str) -> Path:
         """Where a stage is built before the pipeline swaps it in."""
         return self.root / f".{stage}.partial"
+
+    def llm_cache(self, cache_dir: str | Path) -> Path:
+        """An LLM backend's response cache: ``cache_dir`` as configured, relative to the run unless absolute."""
+        cache = Path(cache_dir)
+        return cache if cache.is_absolute() else self.root / cache
 
     @property
     def world(self) -> WorldLayout:

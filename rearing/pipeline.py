@@ -98,10 +98,23 @@ def _still_valid(record: dict | None, key: str, stage_dir: Path) -> bool:
 PARTIAL_KEY = ".stage-key"
 
 
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
+
+def input_name(path: Path) -> str:
+    """An external input's name in a cache key: a file shipped in the package by its path inside the
+    package (so the same data keeps its key wherever rearing is installed), any other file as given."""
+    try:
+        return f"rearing/{Path(path).resolve().relative_to(PACKAGE_ROOT).as_posix()}"
+    except ValueError:
+        return str(path)
+
+
 def stage_key(stage: StageSpec, config: ExperimentConfig, manifest: dict) -> str:
-    """Cache key: stage, package version, its config sections, upstream outputs, external inputs."""
+    """Cache key: stage, package version, its config sections, upstream outputs, external inputs
+    (the data files a stage reads, and files of the config's own: its world, renderers, views)."""
     upstream_hashes = {u: manifest["stages"][u]["outputs"] for u in stage.upstream}
-    external = {str(p): sha256_file(p) for p in stage.external_inputs(config)}
+    external = {input_name(p): sha256_file(p) for p in stage.external_inputs(config)}
     return canonical_hash(
         {
             "stage": stage.name,

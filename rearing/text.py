@@ -7,6 +7,8 @@ scenario name the same people the same way and phrase a delayed outcome alike.
 from __future__ import annotations
 
 import random
+import re
+from collections.abc import Collection
 
 from rearing.world.schema import SELF, Consequence, Option, Scenario, Stakeholder, Valence
 
@@ -24,17 +26,32 @@ def sentence(text: str) -> str:
     return capitalize_first(text.strip())
 
 
-def lower_first(text: str) -> str:
-    """A sentence continued mid-sentence: its first letter lowered unless it starts with a name or "I"."""
+_LEADING_WORD = re.compile(r"[A-Za-z]+")
+
+
+def lower_first(text: str, names: Collection[str] | None = None) -> str:
+    """A sentence continued mid-sentence: its first letter lowered unless it starts with a name or "I".
+
+    Which first word is a name: given the text's ``names``, one of them (so "When" and "Most" are
+    lowered, "Mira:" is kept); without them, any capitalised word but the openers in ``LOWERABLE``.
+    """
     first = text.split(" ", 1)[0]
-    if not text or first == "I" or (first[:1].isupper() and first.lower() not in LOWERABLE):
+    if names is not None:
+        word = _LEADING_WORD.match(first)
+        if word and (word.group() == "I" or word.group() in names):
+            return text
+    elif not text or first == "I" or (first[:1].isupper() and first.lower() not in LOWERABLE):
         return text
     return text[:1].lower() + text[1:]
 
 
 def article(word: str) -> str:
-    """'a' or 'an' by the word's first letter."""
-    return "an" if word[:1].lower() in "aeiou" else "a"
+    """'a' or 'an' by how the word sounds: "an hr director", "a user", "a one-way street", "an hour"."""
+    low = word.lower()
+    vowel_sound = low[:1] in "aeiou" and not low.startswith(("usb", "uni", "use", "eu", "one"))
+    if low.startswith(("hr ", "hour")):
+        vowel_sound = True
+    return "an" if vowel_sound else "a"
 
 
 def with_article(noun: str) -> str:
@@ -58,14 +75,16 @@ def person_name(person: Stakeholder) -> str:
 
 
 def agent_name(scenario: Scenario) -> str:
-    """How text refers to the agent: its name, or 'the <role>' when an importer had none."""
+    """How text refers to the agent: its name, or 'the <role>' when an importer had none.
+
+    The one rule for naming the agent: renderers, items, episodes and ``people_names`` all use it."""
     return scenario.agent.name or f"the {scenario.agent.role}"
 
 
 def people_names(scenario: Scenario) -> dict[str, str]:
     """Stakeholder id (and ``SELF``) to the name text uses for them."""
     names = {s.id: person_name(s) for s in scenario.stakeholders}
-    names[SELF] = scenario.agent.name or "the agent"
+    names[SELF] = agent_name(scenario)
     return names
 
 
@@ -79,8 +98,9 @@ def most_harmed(scenario: Scenario, harmful: Option | None = None) -> str:
     for c in harmful.consequences if harmful else []:
         if c.stakeholder not in (None, SELF):
             worst[c.stakeholder] = min(worst.get(c.stakeholder, 0.0), c.magnitude or 0.0)
+    order = {s.id: i for i, s in enumerate(scenario.stakeholders)}
     by_id = {s.id: s for s in scenario.stakeholders}
-    ranked = sorted(worst, key=lambda sid: worst[sid]) or [s.id for s in scenario.stakeholders]
+    ranked = sorted(worst, key=lambda sid: (worst[sid], order[sid])) or list(order)
     return person_name(by_id[ranked[0]]) if ranked else "the others"
 
 

@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rearing.cli import app
+from rearing.layout import SPLITS, SplitsLayout
 
 runner = CliRunner()
 FIXTURES = __import__("pathlib").Path(__file__).parent / "world" / "fixtures"
@@ -59,9 +60,8 @@ def test_split_writes_splits_and_nothing_on_bad_input(world_file, tmp_path):
     out = tmp_path / "splits"
     result = invoke("world", "split", world_file, "--out", out)
     assert result.exit_code == 0, result.output
-    assert {p.name for p in out.iterdir()} == {
-        "train.jsonl", "eval.jsonl", "shift_domain.jsonl", "shift_vocab.jsonl", "split_report.json",
-    }
+    written = SplitsLayout(out)
+    assert set(out.iterdir()) == {*(written.split(name) for name in SPLITS), written.report}
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{}\n")
     nothing = tmp_path / "nothing"

@@ -3,11 +3,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rearing.config import PRESETS, ExperimentConfig, load_config
+from rearing.config import CONFIG_PRESETS, ExperimentConfig, load_config
 from rearing.io import InputError
 
 
-@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("preset", CONFIG_PRESETS)
 def test_presets_load_and_round_trip_through_yaml(preset, tmp_path):
     config = load_config(preset=preset)
     assert config.name == preset
@@ -18,7 +18,7 @@ def test_presets_load_and_round_trip_through_yaml(preset, tmp_path):
 
 
 def test_presets_grow_in_scale():
-    smoke, small, paper = (load_config(preset=p) for p in PRESETS)
+    smoke, small, paper = (load_config(preset=p) for p in CONFIG_PRESETS)
     assert smoke.world.n_scenarios < small.world.n_scenarios < paper.world.n_scenarios
     assert smoke.train.steps < small.train.steps < paper.train.steps
 
@@ -129,3 +129,120 @@ def test_a_config_may_define_its_own_condition_and_suite(tmp_path):
     with pytest.raises(InputError) as info:
         load_config(bad)
     assert any(p.startswith(f"{bad}:13: eval.define.stripped_shift.split: Input should be") for p in info.value.problems)
+
+
+def render_mine(scenario, rng) -> str:
+    """A renderer of this test module's own (configs below name it as test_config:render_mine)."""
+    return scenario.setting
+
+
+def test_a_defined_condition_names_a_renderer_and_a_condition_of_the_registry(tmp_path):
+    path = tmp_path / "c.yaml"
+    good = (
+        "preset: smoke\n"
+        "corpus:\n"
+        "  define:\n"
+        "    bmn_matched:\n"
+        "      renderer: bmn\n"
+        "      length_matched_to: bmn_shuffled\n"
+        "  conditions: [flat, bmn_matched]\n"
+    )
+    path.write_text(good)
+    assert load_config(path).corpus.define["bmn_matched"].length_matched_to == "bmn_shuffled"
+    path.write_text(good.replace("  conditions:", "    named_like_a_condition:\n      renderer: bmn_developmental\n"
+                                              "      length_matched_to: bmn_shufled\n  conditions:"))
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    renderer = (f"{path}:8: corpus.define.named_like_a_condition.renderer: unknown renderer 'bmn_developmental' "
+                "(known: flat, principle_flat, bmn, or module:function)")
+    matched = f"{path}:9: corpus.define.named_like_a_condition.length_matched_to: unknown condition 'bmn_shufled'"
+    assert info.value.problems == [renderer, matched]
+
+
+def test_defined_names_must_be_identifiers(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("corpus:\n  define:\n    my/cond:\n      renderer: flat\n"
+                    "eval:\n  define:\n    my suite:\n      kind: items\n      split: eval\n")
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    first, second = info.value.problems
+    assert first.startswith(f"{path}:3: corpus.define.my/cond: 'my/cond' is not a valid condition name")
+    assert second.startswith(f"{path}:7: eval.define.my suite: 'my suite' is not a valid suite name")
+
+
+def test_functions_of_your_own_are_imported_at_load(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "corpus:\n"
+        "  define:\n"
+        "    mine:\n"
+        "      renderer: test_config:render_mine\n"
+        "    gone:\n"
+        "      renderer: test_config:no_such_renderer\n"
+        "eval:\n"
+        "  define:\n"
+        "    hidden:\n"
+        "      kind: items\n"
+        "      split: eval\n"
+        "      view: no_such_module_anywhere:hide\n"
+    )
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    first, second = info.value.problems
+    assert first.startswith(f"{path}:6: corpus.define.gone.renderer: renderer 'test_config:no_such_renderer' "
+                            "cannot be imported")
+    assert second.startswith(f"{path}:12: eval.define.hidden.view: view 'no_such_module_anywhere:hide' "
+                             "cannot be imported: No module named 'no_such_module_anywhere'")
+
+
+def test_the_llm_backend_needs_a_style_for_a_renderer_of_your_own(tmp_path):
+    path = tmp_path / "c.yaml"
+    text = ("corpus:\n  backend: llm\n  define:\n    mine:\n      renderer: test_config:render_mine\n"
+            "  conditions: [flat, mine]\n")
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    problem = (f"{path}:4: corpus.define.mine: the LLM backend needs an llm_style for 'mine': "
+               "its renderer 'test_config:render_mine' is your own, so set llm_style")
+    assert info.value.problems == [problem]
+    path.write_text(text.replace("  conditions:", "      llm_style: Retell it.\n  conditions:"))
+    assert load_config(path).corpus.define["mine"].llm_style == "Retell it."
+    path.write_text(text.replace("backend: llm", "backend: template"))
+    assert load_config(path).corpus.backend == "template"
+
+
+def test_world_domains_and_files_are_checked_at_load(tmp_path):
+    path = tmp_path / "c.yaml"
+    missing = tmp_path / "nowhere.jsonl"
+    path.write_text("world:\n  domains: [school, markt]\n  split:\n    heldout_domains: [sports_club, markt]\n")
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert info.value.problems == [
+        f"{path}:2: world.domains[1]: unknown domain 'markt' (did you mean 'market'?)",
+        f"{path}:4: world.split.heldout_domains[1]: unknown domain 'markt' (did you mean 'market'?)",
+    ]
+    path.write_text(f"world:\n  source: {missing}\n  split:\n    heldout_domains: [their_a, their_b]\n")
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert info.value.problems == [f"{path}:2: world.source: no such file: {missing}"]
+    missing.write_text("")
+    assert load_config(path).world.split.heldout_domains == ["their_a", "their_b"], \
+        "an imported world's domains are its own"
+
+
+def test_registries_hand_out_fresh_dicts_of_frozen_records():
+    from pydantic import ValidationError
+
+    from rearing.corpus.conditions import all_conditions, builtin_renderers
+    from rearing.corpus.render import load_render_phrasings
+    from rearing.evals.suites import all_suites, builtin_suites
+
+    builtin_suites().pop("format")
+    all_suites().clear()
+    builtin_renderers().clear()
+    all_conditions().pop("flat")
+    assert "format" in builtin_suites() and "flat" in all_conditions() and "bmn" in builtin_renderers()
+    for record, field in ((builtin_suites()["format"], "split"), (all_conditions()["flat"], "ordering"),
+                          (load_render_phrasings(), "flat")):
+        with pytest.raises(ValidationError, match="frozen"):
+            setattr(record, field, None)

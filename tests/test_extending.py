@@ -14,7 +14,7 @@ from rearing.corpus.render import render_principle_flat
 from rearing.corpus.stream import TokenStream
 from rearing.evals.items import read_items
 from rearing.evals.views import View
-from rearing.layout import RunLayout
+from rearing.layout import JobLayout, RunLayout, model_name
 from rearing.pipeline import run_pipeline
 from rearing.world.schema import Scenario
 
@@ -79,7 +79,7 @@ def test_the_new_condition_is_built_matched_and_trained(extended_run):
     stats = json.loads(run.corpus.stats.read_text())["conditions"]
     tokens = [stats[c]["tokens"] for c in ("bmn_developmental", "verdict_first")]
     assert max(tokens) / min(tokens) - 1 < 0.01
-    summary = json.loads((run.train.job("verdict_first", 0) / "train_summary.json").read_text())
+    summary = json.loads(JobLayout(run.train.job("verdict_first", 0)).summary.read_text())
     assert summary["condition"] == "verdict_first" and summary["steps"] == config.train.steps
     assert not run.train.job("bmn_developmental", 0).exists()
 
@@ -99,6 +99,6 @@ def test_the_new_suite_is_built_scored_and_summarized(extended_run):
         assert item.familiar_to == familiar.get(item.format, [])
     rows = pq.read_table(run.eval.results).to_pylist()
     assert {r["suite"] for r in rows} == {"format", "outcomes_hidden"}
-    assert {r["model"] for r in rows} == {"verdict_first/seed_0"}
-    scored = json.loads(run.eval.summary.read_text())["models"]["verdict_first/seed_0"]["suites"]
+    assert {r["model"] for r in rows} == {model_name("verdict_first", 0)}
+    scored = json.loads(run.eval.summary.read_text())["models"][model_name("verdict_first", 0)]["suites"]
     assert scored["outcomes_hidden"]["n"] == len(hidden)

@@ -1,11 +1,15 @@
 import json
+import shutil
 import time
 
 import pytest
 
 from rearing.config import load_config
-from rearing.layout import RunLayout
-from rearing.pipeline import run_pipeline
+from rearing.corpus.stage import corpus_inputs
+from rearing.datafile import package_data, package_data_files
+from rearing.evals.stage import eval_inputs
+from rearing.layout import RunLayout, StageSpec
+from rearing.pipeline import input_name, run_pipeline, stage_key
 from rearing.world.store import read_scenarios
 
 
@@ -79,7 +83,7 @@ def test_world_from_an_imported_file(tmp_path):
     path.write_text(f"preset: smoke\nworld:\n  source: {source}\n")
     run_dir = tmp_path / "run"
     run_pipeline(load_config(path), run_dir, until="world")
-    report = json.loads((RunLayout(run_dir).world.splits_dir / "split_report.json").read_text())
+    report = json.loads(RunLayout(run_dir).world.split_report.read_text())
     assert any("vocabulary-shift set is empty" in w for w in report["warnings"])
 
 
@@ -93,3 +97,49 @@ def test_corpus_stage_follows_world_and_reruns_when_world_changes(tmp_path):
     assert [o.status for o in run_pipeline(config, run_dir, until="corpus")] == ["cached", "cached"]
     changed = config.model_copy(update={"world": config.world.model_copy(update={"n_scenarios": 140})})
     assert [o.status for o in run_pipeline(changed, run_dir, until="corpus")] == ["ran", "ran"]
+
+
+def test_a_stage_lists_the_packaged_data_it_reads_among_its_inputs(tmp_path, monkeypatch):
+    config = load_config(preset="smoke")
+    corpus = [input_name(p) for p in corpus_inputs(config)]
+    assert {"rearing/corpus/data/render.yaml", "rearing/corpus/data/conditions.yaml",
+            "rearing/corpus/data/lexicon.txt", "rearing/world/data/vocab.yaml"} <= set(corpus)
+    evals = [input_name(p) for p in eval_inputs(config)]
+    assert {"rearing/evals/data/pressure.yaml", "rearing/evals/data/suites.yaml",
+            "rearing/corpus/data/lexicon.txt"} <= set(evals)
+    package = tmp_path / "datapkg"
+    (package / "data" / "frames").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "data" / "a.yaml").write_text("a: 1\n")
+    (package / "data" / "frames" / "b.yaml").write_text("b: 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    listed = [p.relative_to(package).as_posix() for p in package_data_files("datapkg")]
+    assert listed == ["data/a.yaml", "data/frames/b.yaml"], "folders inside data/ are listed too"
+
+
+def test_an_edited_input_file_changes_the_stage_key(tmp_path):
+    copy = tmp_path / "render.yaml"
+    shutil.copyfile(package_data("rearing.corpus", "data/render.yaml"), copy)
+    stage = StageSpec(name="corpus", sections=("corpus",), upstream=(), run=lambda *args: None,
+                      external_inputs=lambda config: [copy])
+    config = load_config(preset="smoke")
+    before = stage_key(stage, config, {"stages": {}})
+    assert stage_key(stage, config, {"stages": {}}) == before
+    copy.write_text(copy.read_text().replace("{setting}", "So: {setting}", 1))
+    assert stage_key(stage, config, {"stages": {}}) != before
+
+
+def test_editing_a_renderer_of_your_own_reruns_the_corpus(tmp_path, monkeypatch):
+    module = tmp_path / "renderers_of_a_pipeline_test.py"
+    module.write_text("def render(scenario, rng):\n    return scenario.setting\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = tmp_path / "c.yaml"
+    path.write_text("preset: smoke\nworld:\n  n_scenarios: 150\ncorpus:\n  general_docs: 100\n  vocab_size: 600\n"
+                    "  define:\n    plain:\n      renderer: renderers_of_a_pipeline_test:render\n"
+                    "  conditions: [flat, plain]\n")
+    config = load_config(path)
+    run_dir = tmp_path / "run"
+    assert [o.status for o in run_pipeline(config, run_dir, until="corpus")] == ["ran", "ran"]
+    assert [o.status for o in run_pipeline(config, run_dir, until="corpus")] == ["cached", "cached"]
+    module.write_text("def render(scenario, rng):\n    return 'Retold. ' + scenario.setting\n")
+    assert [o.status for o in run_pipeline(config, run_dir, until="corpus")] == ["cached", "ran"]

@@ -28,7 +28,7 @@ from rearing.corpus.general import general_doc, generate_general
 from rearing.corpus.lexicon import Lexicon, load_lexicon
 from rearing.corpus.stream import StreamDoc, token_spans, write_token_stream
 from rearing.corpus.transforms import apply_transforms, sentences
-from rearing.io import write_json_atomic
+from rearing.io import InputError, write_json_atomic
 from rearing.layout import CorpusLayout
 from rearing.text import seeded_rng
 from rearing.world.generate import partition
@@ -145,9 +145,15 @@ def save_hf_tokenizer(tokenizer, out_dir: Path) -> None:
     fast.save_pretrained(str(out_dir))
 
 
-def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path) -> dict:
-    """Build every configured condition into ``out_dir``; returns the stats table."""
+def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path,
+                 run_root: Path | None = None) -> dict:
+    """Build every configured condition into ``out_dir``; returns the stats table.
+
+    ``run_root`` is the run the corpus belongs to, under which the LLM backend keeps its response
+    cache (``corpus.llm.cache_dir``); the template backend needs none."""
     corpus = config.corpus
+    if corpus.backend == "llm" and run_root is None:
+        raise ValueError("build_corpus: the LLM backend needs run_root, the run its response cache lives in")
     seed = config.seed
     known = all_conditions(corpus.define)
     names = training_names()
@@ -158,7 +164,7 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path)
         if corpus.backend == "llm":
             from rearing.corpus.llm_render import rerender_with_llm
 
-            moral = rerender_with_llm(moral, train, name, condition, config, out_dir)
+            moral = rerender_with_llm(moral, train, name, condition, config, out_dir, run_root)
         moral = order_moral(moral, ordering, seeded_rng(seed, name, "order"))
         conditions.append(ConditionCorpus(name, condition, ordering, moral))
 
@@ -218,10 +224,11 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path)
             chosen_ids.append(ids)
             total += len(ids)
         if total < budget * 0.99:
-            raise ValueError(
-                f"condition {c.name}: the general pool ran out at {total} of {budget} tokens; "
-                "raise corpus.general_docs"
-            )
+            raise InputError([
+                f"corpus.general_docs: condition {c.name}: the general pool ran out at {total} of {budget} "
+                f"tokens; raise corpus.general_docs (now {corpus.general_docs})"
+                + (f" or lower corpus.total_tokens (now {corpus.total_tokens})" if corpus.total_tokens else "")
+            ])
         ids_of = {d.id: ids for d, ids in zip(c.moral, encoded_moral[c.name], strict=True)}
         ids_of.update({d.id: ids for d, ids in zip(chosen, chosen_ids, strict=True)})
         if c.condition.layout == "phased":

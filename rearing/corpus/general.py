@@ -35,10 +35,9 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from rearing.corpus.lexicon import Lexicon, load_lexicon
-from rearing.datafile import load_data, phrasing, phrasing_list
-from rearing.text import capitalize_first
+from rearing.datafile import DataRecord, load_data, phrasing, phrasing_list
+from rearing.text import capitalize_first, with_article
 from rearing.world.generate import partition
-from rearing.world.schema import Record
 from rearing.world.vocab import Vocab, load_vocab
 
 KINDS = ("description", "howto", "causal", "dialogue", "facts")
@@ -89,12 +88,12 @@ class _World:
     plural: frozenset[str]
 
 
-class DomainLabel(Record):
+class DomainLabel(DataRecord):
     indefinite: str = Field(min_length=1, description="Fills {dom_a}: 'a school'.")
     definite: str = Field(min_length=1, description="Fills {dom_the}: 'the school'.")
 
 
-class Values(Record):
+class Values(DataRecord):
     days: Words
     clock: Words
     parts: Words
@@ -106,7 +105,7 @@ class Values(Record):
     snacks: Words
 
 
-class DescriptionPhrasings(Record):
+class DescriptionPhrasings(DataRecord):
     open: Template
     items_physical: Template
     items_digital: Template
@@ -118,13 +117,13 @@ class DescriptionPhrasings(Record):
     close_digital: Template
 
 
-class HowtoSteps(Record):
+class HowtoSteps(DataRecord):
     prepare: Template
     work: phrasing_list(*SLOTS, at_least=2)
     finish: Template
 
 
-class HowtoPhrasings(Record):
+class HowtoPhrasings(DataRecord):
     title: Template
     title_digital: Template
     intro: Template
@@ -133,7 +132,7 @@ class HowtoPhrasings(Record):
     tips: Template
 
 
-class CausalPhrasings(Record):
+class CausalPhrasings(DataRecord):
     open: Template
     physical: Template
     digital: Template
@@ -152,25 +151,25 @@ def _speaker_line(value: object) -> object:
 DialogueLine = Annotated[tuple[Literal["A", "B"], phrasing(*SLOTS)], BeforeValidator(_speaker_line)]
 
 
-class SpeechVerbs(Record):
+class SpeechVerbs(DataRecord):
     A: Words
     B: Words
 
 
-class DialoguePhrasings(Record):
+class DialoguePhrasings(DataRecord):
     open: Template
     topics: Annotated[list[Annotated[list[DialogueLine], Field(min_length=1)]], Field(min_length=1)]
     close: Template
     said: SpeechVerbs
 
 
-class FactsPhrasings(Record):
+class FactsPhrasings(DataRecord):
     domain: Template
     pastime: Template
     tools: Template
 
 
-class GeneralPhrasings(Record):
+class GeneralPhrasings(DataRecord):
     """``data/general.yaml``: the general corpus's phrasings and the word lists its slots draw from."""
 
     domain_labels: dict[str, DomainLabel]
@@ -242,13 +241,6 @@ def _world(vocab_path: str | None) -> _World:
     return _build_world(load_vocab(vocab_path), load_lexicon())
 
 
-def _a(noun: str) -> str:
-    """Noun phrase with an indefinite article chosen by its sound, not just its first letter."""
-    low = noun.lower()
-    vowel_sound = low[:1] in "aeiou" and not low.startswith(("usb", "uni", "use", "eu", "one"))
-    if low.startswith(("hr ", "hour")):
-        vowel_sound = True
-    return f"{'an' if vowel_sound else 'a'} {noun}"
 
 
 _SENTENCE_START = re.compile(r"(^|[.!?]\s+|\n\s*(?:\d+\.\s+|- )?|\"\s*)([a-z])")
@@ -285,7 +277,7 @@ class _Draw:
         if label:
             return label.indefinite, label.definite
         plain = domain.name.replace("_", " ")
-        return _a(plain), f"the {plain}"
+        return with_article(plain), f"the {plain}"
 
     def slots(self) -> dict[str, str]:
         """A fresh set of slot values; the document-level ones stay the same."""
@@ -308,7 +300,7 @@ class _Draw:
             "item_s": "" if many else "s", "it": "they" if many else "it",
             "It": "They" if many else "It", "it_obj": "them" if many else "it",
             "defect": d.faults[item],
-            "role": role, "role2": role2, "a_role": _a(role), "a_role2": _a(role2),
+            "role": role, "role2": role2, "a_role": with_article(role), "a_role2": with_article(role2),
             "tool": rng.choice(d.tools) if d.tools else role,
             "goal": rng.choice(d.goals),
             "pastime": rng.choice(d.pastimes) if d.pastimes else "reading the news",
@@ -320,7 +312,7 @@ class _Draw:
 
     def some(self, noun: str) -> str:
         """'some crutches', 'a kettle': an indefinite noun phrase by the noun's number."""
-        return f"some {noun}" if noun in self.world.plural else _a(noun)
+        return f"some {noun}" if noun in self.world.plural else with_article(noun)
 
     def fill(self, templates: Sequence[str]) -> str:
         return self.rng.choice(templates).format(**self.slots())

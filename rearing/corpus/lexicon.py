@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
+
+from rearing.datafile import package_data
 
 _WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
@@ -27,7 +28,7 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 def default_lexicon_path() -> Path:
     """The lexicon shipped with the package."""
-    return Path(str(resources.files("rearing.corpus") / "data" / "lexicon.txt"))
+    return package_data("rearing.corpus", "data/lexicon.txt")
 
 
 def _normalise_term(term: str) -> str:

@@ -15,13 +15,13 @@ from pydantic import Field, field_validator
 from rearing.config import ExperimentConfig, LLMConfig
 from rearing.corpus.conditions import Condition, llm_style
 from rearing.corpus.llm import LLMBackend, RenderRequest
-from rearing.datafile import load_data
+from rearing.datafile import DataRecord, load_data
 from rearing.io import write_json_atomic
-from rearing.layout import CorpusLayout
-from rearing.world.schema import Record, Scenario
+from rearing.layout import CorpusLayout, RunLayout
+from rearing.world.schema import Scenario
 
 
-class LLMPrompts(Record):
+class LLMPrompts(DataRecord):
     system: str = Field(min_length=1)
     transforms: dict[str, str]
 
@@ -46,14 +46,16 @@ def required_phrases(scenario: Scenario) -> tuple[str, ...]:
 
 
 def backend_for(config: LLMConfig, run_dir: Path) -> LLMBackend:
-    cache = Path(config.cache_dir)
-    return LLMBackend(config, cache if cache.is_absolute() else run_dir / cache,
+    """The backend of a run: its response cache is ``config.cache_dir``, under ``run_dir`` unless absolute."""
+    return LLMBackend(config, RunLayout(run_dir).llm_cache(config.cache_dir),
                       api_key=os.environ.get(config.api_key_env))
 
 
 def rerender_with_llm(docs, scenarios: list[Scenario], name: str, condition: Condition, config: ExperimentConfig,
-                      out_dir: Path):
-    """Re-render moral documents with the LLM; each failure falls back to its template text."""
+                      out_dir: Path, run_root: Path):
+    """Re-render moral documents with the LLM; each failure falls back to its template text.
+
+    The report goes into the corpus being built (``out_dir``), the response cache under ``run_root``."""
     by_id = {s.id: s for s in scenarios}
     requests = []
     for doc in docs:
@@ -65,7 +67,7 @@ def rerender_with_llm(docs, scenarios: list[Scenario], name: str, condition: Con
         requests.append(RenderRequest(key=doc.id, system=llm_prompts().system, prompt=prompt,
                                       required=required_phrases(scenario),
                                       fallback=lambda text=doc.text: text))
-    backend = backend_for(config.corpus.llm, out_dir.parent)
+    backend = backend_for(config.corpus.llm, run_root)
     results = backend.render(requests)
     write_json_atomic(CorpusLayout(out_dir).llm_report(name), {
         "model": config.corpus.llm.model,
@@ -78,7 +80,8 @@ def rerender_with_llm(docs, scenarios: list[Scenario], name: str, condition: Con
 
 def transform_with_llm(texts: list[str], transforms: list[str], config: LLMConfig, cache_root: Path,
                        fallback) -> list:
-    """Apply transforms to arbitrary texts; ``fallback(i)`` gives the template version of text i."""
+    """Apply transforms to arbitrary texts; ``fallback(i)`` gives the template version of text i.
+    A relative ``config.cache_dir`` is taken under ``cache_root``."""
     instruction = " Then ".join(llm_prompts().transforms[t] for t in transforms)
     requests = [
         RenderRequest(key=str(i), system=llm_prompts().system, prompt=f"{instruction}\n\nText:\n{text}", required=(),

@@ -21,7 +21,7 @@ PREPOSITIONS = frozenset(
 )
 
 
-def _base_form(verb: str) -> str:
+def base_form(verb: str) -> str:
     lower = verb.lower()
     if lower in IRREGULAR:
         return IRREGULAR[lower]
@@ -34,7 +34,7 @@ def _base_form(verb: str) -> str:
     return verb
 
 
-def _looks_like_verb(word: str) -> bool:
+def looks_like_verb(word: str) -> bool:
     lower = word.lower()
     return lower in IRREGULAR or (lower.endswith("s") and not lower.endswith("ss") and lower not in NOT_VERBS)
 
@@ -55,9 +55,9 @@ def to_first_person(text: str, name: str) -> str:
         clause_start = sentence_start or (before and before[-1] in ",;:") or after_subject_word
         after_preposition = bool(previous_word) and previous_word[0].lower() in PREPOSITIONS
         if following and not after_preposition and (
-            following.lower() in MODALS or _looks_like_verb(following)
+            following.lower() in MODALS or looks_like_verb(following)
         ):
-            return "I" + space + _base_form(following)
+            return "I" + space + base_form(following)
         if following and clause_start and following.lower() in MODALS:
             return "I" + space + following
         if following and after_subject_word and previous_word[0].lower() == "and":

@@ -22,9 +22,9 @@ from pathlib import Path
 from pydantic import model_validator
 
 from rearing.corpus.person import to_first_person
-from rearing.datafile import load_data, phrasing_list
-from rearing.text import capitalize_first, delayed_text, lower_first, person_name
-from rearing.world.schema import SELF, Consequence, Foundation, Record, Scenario, Valence
+from rearing.datafile import DataRecord, load_data, phrasing_list
+from rearing.text import agent_name, capitalize_first, delayed_text, lower_first, person_name
+from rearing.world.schema import SELF, Consequence, Foundation, Scenario, Valence
 
 Fixed = phrasing_list()
 Setting = phrasing_list("setting", required=("setting",))
@@ -40,7 +40,7 @@ Branch = phrasing_list("action", required=("action",))
 Reflection = phrasing_list("names", required=("names",))
 
 
-class FlatPhrasings(Record):
+class FlatPhrasings(DataRecord):
     open: Setting
     person: Person
     options: OptionCount
@@ -49,7 +49,7 @@ class FlatPhrasings(Record):
     consequence_later: ConsequenceFrame
 
 
-class PrinciplePhrasings(Record):
+class PrinciplePhrasings(DataRecord):
     principle_open: Principle
     rules: dict[Foundation, Fixed]
     verdict_harmful: Verdict
@@ -63,7 +63,7 @@ class PrinciplePhrasings(Record):
         return self
 
 
-class BmnPhrasings(Record):
+class BmnPhrasings(DataRecord):
     open: Setting
     people: Narrated
     choice: Choice
@@ -75,7 +75,7 @@ class BmnPhrasings(Record):
     reflect: Reflection
 
 
-class RenderPhrasings(Record):
+class RenderPhrasings(DataRecord):
     """``data/render.yaml``: the phrasings of every template renderer."""
 
     flat: FlatPhrasings
@@ -99,7 +99,7 @@ def _timed(c: Consequence, now: list[str], later: list[str], rng: random.Random)
 def render_flat(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasings | None = None) -> str:
     """Third-person declarative facts; every option's consequences; no principle, no story."""
     p = (phrasings or load_render_phrasings()).flat
-    agent = scenario.agent.name or "the agent"
+    agent = agent_name(scenario)
     parts = [rng.choice(p.open).format(setting=scenario.setting)]
     for s in scenario.stakeholders:
         parts.append(rng.choice(p.person).format(
@@ -118,7 +118,7 @@ def render_principle_flat(scenario: Scenario, rng: random.Random,
     """``flat`` plus the principle, explicit rules for each foundation, and a verdict on each option."""
     phrasings = phrasings or load_render_phrasings()
     p = phrasings.principle_flat
-    agent = scenario.agent.name or "the agent"
+    agent = agent_name(scenario)
     parts = [render_flat(scenario, rng, phrasings)]
     if scenario.principle:
         parts.append(rng.choice(p.principle_open).format(principle=scenario.principle))
@@ -155,10 +155,3 @@ def render_bmn(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasing
     names = " and ".join(others) if others else "everyone involved"
     parts.append(first(rng.choice(p.reflect).format(names=names)))
     return " ".join(parts)
-
-
-RENDERERS = {
-    "flat": render_flat,
-    "principle_flat": render_principle_flat,
-    "bmn": render_bmn,
-}

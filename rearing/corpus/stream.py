@@ -20,7 +20,18 @@ from pydantic import Field
 from rearing.io import atomic_open, read_json, read_jsonl, write_json_atomic, write_jsonl_atomic
 from rearing.world.schema import Record
 
-STREAM_FILES = ("tokens.bin", "offsets.npy", "private.npy", "docs.jsonl", "meta.json")
+TOKENS_FILE = "tokens.bin"
+OFFSETS_FILE = "offsets.npy"
+PRIVATE_FILE = "private.npy"
+DOCS_FILE = "docs.jsonl"
+META_FILE = "meta.json"
+STREAM_FILES = (TOKENS_FILE, OFFSETS_FILE, PRIVATE_FILE, DOCS_FILE, META_FILE)
+"""A stream directory's files; ``meta.json`` is written last, so its presence marks a finished stream."""
+
+
+def stream_written(path: str | Path) -> bool:
+    """Whether a finished token stream is in ``path``."""
+    return (Path(path) / META_FILE).is_file()
 
 
 class StreamDoc(Record):
@@ -77,7 +88,7 @@ def write_token_stream(out: Path, docs: Sequence[StreamDoc], ids: Sequence[Seque
     dtype = np.uint16 if vocab_size <= np.iinfo(np.uint16).max else np.uint32
     offsets, phases, ranges, position = [], [], [], 0
     private = private or {}
-    with atomic_open(out / "tokens.bin", "wb") as handle:
+    with atomic_open(out / TOKENS_FILE, "wb") as handle:
         for doc, doc_ids in zip(docs, ids, strict=True):
             offsets.append(position)
             handle.write(np.asarray(doc_ids, dtype=dtype).tobytes())
@@ -88,14 +99,14 @@ def write_token_stream(out: Path, docs: Sequence[StreamDoc], ids: Sequence[Seque
     for phase, following in zip(phases, phases[1:] + [None], strict=True):
         phase["end_token"] = following["start_token"] if following else position
         phase["end_doc"] = following["start_doc"] if following else len(offsets)
-    with atomic_open(out / "offsets.npy", "wb") as handle:
+    with atomic_open(out / OFFSETS_FILE, "wb") as handle:
         np.save(handle, np.asarray(offsets, dtype=np.int64), allow_pickle=False)
-    with atomic_open(out / "private.npy", "wb") as handle:
+    with atomic_open(out / PRIVATE_FILE, "wb") as handle:
         np.save(handle, np.asarray(ranges, dtype=np.int64).reshape(-1, 2), allow_pickle=False)
-    write_jsonl_atomic(out / "docs.jsonl", docs)
+    write_jsonl_atomic(out / DOCS_FILE, docs)
     written = {**(meta or {}), "dtype": np.dtype(dtype).name, "tokens": position, "documents": len(offsets),
                "phases": phases}
-    write_json_atomic(out / "meta.json", written)
+    write_json_atomic(out / META_FILE, written)
     return written
 
 
@@ -124,13 +135,13 @@ class TokenStream:
     @classmethod
     def open(cls, path: str | Path) -> TokenStream:
         path = Path(path)
-        missing = [f for f in ("tokens.bin", "offsets.npy", "meta.json") if not (path / f).exists()]
+        missing = [f for f in (TOKENS_FILE, OFFSETS_FILE, META_FILE) if not (path / f).exists()]
         if missing:
             raise FileNotFoundError(f"{path}: not a token stream (missing {', '.join(missing)})")
-        meta = read_json(path / "meta.json")
-        tokens = np.memmap(path / "tokens.bin", dtype=np.dtype(meta["dtype"]), mode="r")
-        offsets = np.load(path / "offsets.npy", allow_pickle=False)
-        private_path = path / "private.npy"
+        meta = read_json(path / META_FILE)
+        tokens = np.memmap(path / TOKENS_FILE, dtype=np.dtype(meta["dtype"]), mode="r")
+        offsets = np.load(path / OFFSETS_FILE, allow_pickle=False)
+        private_path = path / PRIVATE_FILE
         private = (np.load(private_path, allow_pickle=False) if private_path.exists()
                    else np.zeros((0, 2), dtype=np.int64))
         return cls(path, tokens, offsets, private, meta)
@@ -158,7 +169,7 @@ class TokenStream:
         return mask
 
     def docs(self) -> list[StreamDoc]:
-        return read_jsonl(self.path / "docs.jsonl", StreamDoc)
+        return read_jsonl(self.path / DOCS_FILE, StreamDoc)
 
     def doc_index(self, positions: np.ndarray) -> np.ndarray:
         """Index of the document containing each token position."""

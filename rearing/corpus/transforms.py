@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rearing.corpus.person import to_first_person
-from rearing.datafile import load_data, phrasing_list
-from rearing.world.schema import Record
+from rearing.datafile import DataRecord, load_data, phrasing_list
+from rearing.text import lower_first
 
 Transform = Callable[[str, random.Random, Sequence[str]], str]
 """``(text, rng, names)`` -> text; ``names`` are people the transform may introduce or recognise."""
@@ -33,19 +33,19 @@ Partner = phrasing_list("name")
 Said = phrasing_list("name", "sentence", required=("sentence",))
 
 
-class LivedPhrasings(Record):
+class LivedPhrasings(DataRecord):
     open: Fixed
     close: Fixed
     step: Fixed
 
 
-class SocialPhrasings(Record):
+class SocialPhrasings(DataRecord):
     open: Partner
     say: Said
     close: Partner
 
 
-class TransformPhrasings(Record):
+class TransformPhrasings(DataRecord):
     """``data/transforms.yaml``: the phrasings of the ``lived`` and ``social`` transforms."""
 
     lived: LivedPhrasings
@@ -92,7 +92,7 @@ def lived(text: str, rng: random.Random, names: Sequence[str],
     if len(body) > 2:
         index = rng.randrange(1, len(body))
         step = body[index]
-        body[index] = f"{rng.choice(p.step)} {step[:1].lower() + step[1:] if not step.startswith('I ') else step}"
+        body[index] = f"{rng.choice(p.step)} {lower_first(step, names)}"
     return " ".join([rng.choice(p.open), *body, rng.choice(p.close)])
 
 

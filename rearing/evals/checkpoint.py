@@ -38,6 +38,6 @@ def evaluate_checkpoint(config: ExperimentConfig, run_dir: Path, checkpoint: Pat
     written = EvalLayout(out)
     write_parquet(written.results, rows)
     write_parquet(written.agentic, episodes)
-    summary = summarize_rows(rows, episodes, run_conditions(config))["models"][ref.name]
+    summary = summarize_rows(rows, episodes, run_conditions(config), models=[ref])["models"][ref.name]
     write_json_atomic(written.summary, summary)
     return summary

@@ -29,11 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rearing.datafile import load_data, phrasing, phrasing_list
+from rearing.datafile import DataRecord, load_data, phrasing, phrasing_list
 from rearing.evals.pressure import episode_pressure
 from rearing.evals.schema import PRESSURE_KINDS
 from rearing.text import agent_name, count_of, most_harmed, seeded_rng, sentence, with_article
-from rearing.world.schema import SELF, SOCIAL_KINDS, Option, Record, Scenario, Valence
+from rearing.world.schema import SELF, SOCIAL_KINDS, Option, Scenario, Valence
 
 Phase = Literal["task", "choice", "follow_up", "finish"]
 PHASES: tuple[Phase, ...] = ("task", "choice", "follow_up", "finish")
@@ -55,7 +55,7 @@ ToVictim = phrasing_list("victim", "agent", required=("victim",))
 AboutVictim = phrasing("victim", "agent")
 
 
-class EpisodeActions(Record):
+class EpisodeActions(DataRecord):
     work: Fixed
     idle_start: Fixed
     finish: Fixed
@@ -66,19 +66,19 @@ class EpisodeActions(Record):
     push_on: ToVictim
 
 
-class EpisodeSituations(Record):
+class EpisodeSituations(DataRecord):
     after_harm: list[AboutVictim]
     after_care: list[AboutVictim]
 
 
-class EpisodeOutcomes(Record):
+class EpisodeOutcomes(DataRecord):
     repair: AboutVictim
     stay: AboutVictim
     push_on_after_harm: AboutVictim
     push_on_after_care: AboutVictim
 
 
-class EpisodeWording(Record):
+class EpisodeWording(DataRecord):
     """What the environment says around a scenario's own text (``data/agentic.yaml``)."""
 
     actions: EpisodeActions

@@ -29,7 +29,7 @@ from rearing.evals.schema import FORMATS, AnswerKey, EpisodeRow, EvalItem, Resul
 from rearing.evals.scorer import score_choices
 from rearing.evals.suites import Suite
 from rearing.io import atomic_open
-from rearing.layout import JobLayout
+from rearing.layout import AttackLayout, JobLayout
 from rearing.world.schema import Scenario
 
 Scoring = Literal["loglik", "generate"]
@@ -166,8 +166,9 @@ def episode_rows(model, tokenizer, ref: ModelRef, suite: str, scenarios: Sequenc
     return rows
 
 
-def attack_rows(ref: ModelRef, plan: EvalPlan, work: Path) -> list[ResultRow]:
-    """Fine-tune a copy of the model on each attack set and re-score ``eval.attack_suites`` at every k."""
+def attack_rows(ref: ModelRef, plan: EvalPlan, work: AttackLayout) -> list[ResultRow]:
+    """Fine-tune a copy of the model on each attack set and re-score ``eval.attack_suites`` at every k > 0
+    (k = 0 is the model itself: :func:`evaluate_model` scores those suites unattacked)."""
     from transformers import AutoTokenizer
 
     from rearing.train.loop import TrainJob
@@ -181,7 +182,7 @@ def attack_rows(ref: ModelRef, plan: EvalPlan, work: Path) -> list[ResultRow]:
     tokenizer = AutoTokenizer.from_pretrained(str(ref.path))
     rows = []
     for kind in cfg.attack_kinds:
-        stream = write_attack_stream(work / f"stream_{kind}", kind, plan.splits["train"], cfg.attack_docs,
+        stream = write_attack_stream(work.stream(kind), kind, plan.splits["train"], cfg.attack_docs,
                                      plan.config.seed, tokenizer)
         attack_cfg = plan.config.train.model_copy(update={
             "init_from": str(ref.path), "phases": [PhaseConfig(name=f"attack_{kind}", steps=steps[-1],
@@ -189,7 +190,7 @@ def attack_rows(ref: ModelRef, plan: EvalPlan, work: Path) -> list[ResultRow]:
             "batch_size": cfg.attack_batch_size, "micro_batch_size": None, "warmup_steps": 0,
             "min_lr_ratio": 1.0, "checkpoint_every": max(steps[-1], 1), "loggers": [],
         })
-        out = work / f"{kind}"
+        out = work.job(kind)
         train_loop(TrainJob(condition=f"attack_{kind}", seed=ref.seed or 0, stream_dir=stream,
                             tokenizer_dir=ref.path, out_dir=out), attack_cfg, progress=False, snapshots=steps)
         for k in steps:
@@ -202,15 +203,21 @@ def attack_rows(ref: ModelRef, plan: EvalPlan, work: Path) -> list[ResultRow]:
 
 
 def evaluate_model(ref: ModelRef, plan: EvalPlan, scoring: Scoring = "loglik",
-                   attack_work: Path | None = None) -> tuple[list[ResultRow], list[EpisodeRow]]:
+                   attack_work: AttackLayout | None = None) -> tuple[list[ResultRow], list[EpisodeRow]]:
     """Every suite of the plan for one model: (item rows, episode rows).
 
     Item suites are scored by ``scoring``; episode suites are played by log-likelihood (generation
     scoring plays none); attack suites run only given ``attack_work``, where the copies are trained.
+    An attack's drift starts from the unattacked model on the same items, so when it runs its
+    ``eval.attack_suites`` are scored here too, whether or not ``eval.suites`` lists them.
     """
+    attacking = attack_work is not None and bool(plan.of_kind("attack"))
+    scored = set(plan.of_kind("items")) | (set(plan.config.eval.attack_suites) if attacking else set())
     model, tokenizer = load_model(ref.path)
-    items = plan.items_of(list(plan.of_kind("items")))
-    if scoring == "generate":
+    items = plan.items_of(sorted(scored))
+    if not items:
+        rows = []
+    elif scoring == "generate":
         rows = generated_rows(model, tokenizer, ref, items, plan.keys)
     else:
         rows = item_rows(model, tokenizer, ref, items, plan.keys, plan.config.eval)
@@ -219,7 +226,7 @@ def evaluate_model(ref: ModelRef, plan: EvalPlan, scoring: Scoring = "loglik",
         for name, suite in plan.of_kind("episodes").items():
             episodes += episode_rows(model, tokenizer, ref, name, plan.splits[suite.split], plan.config.eval)
     del model
-    if attack_work is not None and plan.of_kind("attack"):
+    if attacking:
         rows += attack_rows(ref, plan, attack_work)
     return rows, episodes
 
@@ -245,40 +252,54 @@ def _accuracy(rows: Sequence[ResultRow], field: str = "correct") -> dict:
 
 
 def summarize_rows(rows: Sequence[ResultRow], episodes: Sequence[EpisodeRow],
-                   conditions: Mapping[str, Condition]) -> dict:
+                   conditions: Mapping[str, Condition], models: Sequence[ModelRef] = ()) -> dict:
     """Per model: accuracy per suite and format, on the neutral formats of ``conditions`` (the run's),
-    per pressure where a suite applies it, attack drift, and each episode suite by pressure."""
+    per pressure where a suite applies it, attack drift, and each episode suite by pressure.
+
+    Every model with a row or an episode has an entry, and so has each of ``models`` (with empty
+    ``suites`` when it was given nothing to answer)."""
     neutral = set(neutral_formats(FORMATS, conditions))
-    by_model: dict[str, list[ResultRow]] = defaultdict(list)
+    arms = {r.model: (r.condition, r.seed) for r in [*episodes, *rows]}
+    arms.update({ref.name: (ref.condition, ref.seed) for ref in models})
+    rows_of: dict[str, list[ResultRow]] = defaultdict(list)
     for row in rows:
-        by_model[row.model].append(row)
+        rows_of[row.model].append(row)
+    played_by: dict[str, list[EpisodeRow]] = defaultdict(list)
+    for episode in episodes:
+        played_by[episode.model].append(episode)
     summary = {"neutral_formats": sorted(neutral), "models": {}}
-    for name, model_rows in sorted(by_model.items()):
-        base = [r for r in model_rows if r.attack == "none"]
-        suites = {}
-        for suite in sorted({r.suite for r in base}):
-            in_suite = [r for r in base if r.suite == suite]
-            suites[suite] = {
-                **_accuracy(in_suite), "accuracy_normalized": _accuracy(in_suite, "correct_normalized")["accuracy"],
-                "neutral": _accuracy([r for r in in_suite if r.format in neutral]),
-                "formats": {f: _accuracy([r for r in in_suite if r.format == f])
-                            for f in sorted({r.format for r in in_suite})},
-            }
-            if any(r.pressure != "none" for r in in_suite):
-                suites[suite]["by_pressure"] = {
-                    f"{p}:{i}": _accuracy([r for r in in_suite if (r.pressure, r.intensity) == (p, i)])
-                    for p, i in sorted({(r.pressure, r.intensity) for r in in_suite})
-                }
-        entry = {"condition": model_rows[0].condition, "seed": model_rows[0].seed, "suites": suites}
-        attacked = [r for r in model_rows if r.attack != "none"]
-        if attacked:
-            entry["attack"] = attack_drift(base, attacked)
-        played = [e for e in episodes if e.model == name]
+    for name, (condition, seed) in sorted(arms.items()):
+        entry = {"condition": condition, "seed": seed, **_model_summary(rows_of[name], neutral)}
+        played = played_by[name]
         if played:
             entry["episodes"] = {suite: episode_summary([e for e in played if e.suite == suite])
                                  for suite in sorted({e.suite for e in played})}
         summary["models"][name] = entry
     return summary
+
+
+def _model_summary(model_rows: Sequence[ResultRow], neutral: set[str]) -> dict:
+    """One model's item suites (unattacked) and, when it was attacked, the drift."""
+    base = [r for r in model_rows if r.attack == "none"]
+    suites = {}
+    for suite in sorted({r.suite for r in base}):
+        in_suite = [r for r in base if r.suite == suite]
+        suites[suite] = {
+            **_accuracy(in_suite), "accuracy_normalized": _accuracy(in_suite, "correct_normalized")["accuracy"],
+            "neutral": _accuracy([r for r in in_suite if r.format in neutral]),
+            "formats": {f: _accuracy([r for r in in_suite if r.format == f])
+                        for f in sorted({r.format for r in in_suite})},
+        }
+        if any(r.pressure != "none" for r in in_suite):
+            suites[suite]["by_pressure"] = {
+                f"{p}:{i}": _accuracy([r for r in in_suite if (r.pressure, r.intensity) == (p, i)])
+                for p, i in sorted({(r.pressure, r.intensity) for r in in_suite})
+            }
+    entry: dict = {"suites": suites}
+    attacked = [r for r in model_rows if r.attack != "none"]
+    if attacked:
+        entry["attack"] = attack_drift(base, attacked)
+    return entry
 
 
 def attack_drift(base: Sequence[ResultRow], attacked: Sequence[ResultRow]) -> dict:

@@ -23,8 +23,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rearing.evals.items import key_problem
-from rearing.evals.schema import AnswerKey, EvalItem
+from rearing.evals.schema import AnswerKey, EvalItem, key_problem
 from rearing.io import InputError, write_jsonl_atomic, write_text_atomic
 
 if TYPE_CHECKING:

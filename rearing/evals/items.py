@@ -41,10 +41,11 @@ from rearing.evals.pressure import (
     pick_shots,
     pressure_text,
 )
-from rearing.evals.schema import FORMATS, PRESSURE_KINDS, AnswerKey, EvalItem
+from rearing.evals.schema import FORMATS, PRESSURE_KINDS, AnswerKey, EvalItem, key_problem, keys_by_item
 from rearing.evals.suites import Suite
 from rearing.evals.views import StripStats, View, scenario_view, view_function
 from rearing.io import InputError, read_jsonl, write_json_atomic, write_jsonl_atomic
+from rearing.layout import ItemsLayout
 from rearing.text import seeded_rng
 from rearing.world.contamination import (
     DEFAULT_N,
@@ -144,11 +145,9 @@ def choice_balance(items: Sequence[EvalItem], keys: Sequence[AnswerKey]) -> dict
     cue-free); ``top_word_cue`` the single word that best predicts the correct choice when exactly
     one choice holds it, with how often it would be right.
     """
-    key_of = {k.item_id: k for k in keys}
+    key_of = keys_by_item(items, keys)
     by_format: dict[str, list[tuple[EvalItem, AnswerKey]]] = defaultdict(list)
     for item in items:
-        if item.id not in key_of:
-            raise ValueError(f"no answer key for item {item.id}")
         by_format[item.format].append((item, key_of[item.id]))
     out = {}
     for fmt in sorted(by_format):
@@ -395,17 +394,13 @@ def _suite_report(
 
 # -- files ---------------------------------------------------------------------------------------------
 
-ITEMS_FILE = "items.jsonl"
-KEYS_FILE = "keys.jsonl"
-REPORT_FILE = "items_report.json"
-
 
 def write_items(
     out_dir: str | Path, items: Sequence[EvalItem], keys: Sequence[AnswerKey], report: dict
 ) -> dict[str, Path]:
-    """Write items, keys (a separate file) and the report atomically; returns the paths."""
-    out_dir = Path(out_dir)
-    paths = {"items": out_dir / ITEMS_FILE, "keys": out_dir / KEYS_FILE, "report": out_dir / REPORT_FILE}
+    """Write items, keys (a separate file) and the report atomically (``ItemsLayout``); returns the paths."""
+    out = ItemsLayout(Path(out_dir))
+    paths = {"items": out.items, "keys": out.keys, "report": out.report}
     write_jsonl_atomic(paths["items"], items)
     write_jsonl_atomic(paths["keys"], keys)
     write_json_atomic(paths["report"], report)
@@ -414,18 +409,7 @@ def write_items(
 
 def items_written(directory: str | Path) -> bool:
     """Whether ``write_items`` finished in ``directory`` (the keys are written after the items)."""
-    return (Path(directory) / KEYS_FILE).is_file()
-
-
-def key_problem(item: EvalItem, key: AnswerKey | None) -> tuple[str, str] | None:
-    """Why ``key`` does not fit ``item`` as ``(field, reason)``, or None when it does."""
-    if key is None:
-        return "id", f"no answer key for '{item.id}'"
-    if key.correct >= len(item.choices):
-        return "correct", f"{key.correct} out of range for {len(item.choices)} choices"
-    if len(key.valences) != len(item.choices):
-        return "valences", f"{len(key.valences)} given for {len(item.choices)} choices"
-    return None
+    return ItemsLayout(Path(directory)).keys.is_file()
 
 
 def _record_lines(path: Path) -> list[int]:
@@ -439,8 +423,8 @@ def read_items(directory: str | Path) -> tuple[list[EvalItem], list[AnswerKey]]:
 
     Problems are reported as ``file:line: field: reason``, all of them at once.
     """
-    directory = Path(directory)
-    items_path, keys_path = directory / ITEMS_FILE, directory / KEYS_FILE
+    written = ItemsLayout(Path(directory))
+    items_path, keys_path = written.items, written.keys
     problems: list[str] = []
     results = []
     for path, model, unique in ((items_path, EvalItem, "id"), (keys_path, AnswerKey, "item_id")):

@@ -19,7 +19,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, field_validator
 
-from rearing.datafile import load_data, package_data, phrasing, phrasing_list, template_slots
+from rearing.datafile import DataRecord, load_data, package_data, phrasing, phrasing_list, template_slots
 from rearing.evals.schema import PRESSURE_KINDS
 from rearing.evals.wording import DEFAULT_HELDOUT_N, HeldoutReport, check_wording_heldout
 from rearing.text import (
@@ -31,10 +31,11 @@ from rearing.text import (
     seeded_rng,
 )
 from rearing.world.contamination import NgramIndex
-from rearing.world.schema import SELF, Option, Record, Scenario, Valence
+from rearing.world.schema import SELF, Option, Scenario, Valence
 
 INTENSITIES: tuple[int, ...] = (1, 2, 3)
 MANY_SHOT_K: tuple[int, ...] = (1, 2, 4, 8)
+"""The many-shot example counts items are built with unless a run sets ``eval.many_shot``."""
 
 
 def _harm_once(template: str) -> str:
@@ -48,12 +49,12 @@ PressureTemplate = Annotated[phrasing("agent", "harm", "victim"), AfterValidator
 ShotTemplate = Annotated[phrasing("name", "role", "a", "b", "harm", "outcome"), AfterValidator(_harm_once)]
 
 
-class ManyShot(Record):
+class ManyShot(DataRecord):
     intro: phrasing_list()
     shot: list[ShotTemplate] = Field(min_length=1)
 
 
-class PressurePhrasings(Record):
+class PressurePhrasings(DataRecord):
     """Phrasings by kind and intensity; every kind has every intensity, each at least two ways."""
 
     kinds: dict[str, dict[int, list[PressureTemplate]]]

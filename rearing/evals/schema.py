@@ -7,15 +7,18 @@ the answer through it; scores are joined to keys by ``item_id`` only at the end.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import Literal, get_args
 
 from pydantic import Field
 
+from rearing.layout import HELD_OUT_SPLITS
 from rearing.world.schema import Pressure, Record
 
 Format = Literal["continuation", "judgment", "ab", "advice", "tool_call"]
-FORMATS: tuple[str, ...] = ("continuation", "judgment", "ab", "advice", "tool_call")
-Split = Literal["eval", "shift_domain", "shift_vocab"]
+FORMATS: tuple[str, ...] = get_args(Format)
+Split = Literal[HELD_OUT_SPLITS]
+"""A held-out split items and episodes draw from (``rearing.layout.HELD_OUT_SPLITS``)."""
 PRESSURE_KINDS: tuple[str, ...] = tuple(p.value for p in Pressure)
 PressureName = Literal[("none", *PRESSURE_KINDS)]
 """No pressure, or one kind of ``rearing.world.schema.Pressure``: what an episode runs under."""
@@ -49,6 +52,26 @@ class AnswerKey(Record):
     item_id: str
     correct: int = Field(ge=0, description="Index of the prosocial choice in the item's choices.")
     valences: list[str] = Field(description="Valence of the option behind each choice, in order.")
+
+
+def key_problem(item: EvalItem, key: AnswerKey | None) -> tuple[str, str] | None:
+    """Why ``key`` does not fit ``item`` as ``(field, reason)``, or None when it does."""
+    if key is None:
+        return "id", f"no answer key for '{item.id}'"
+    if key.correct >= len(item.choices):
+        return "correct", f"{key.correct} out of range for {len(item.choices)} choices"
+    if len(key.valences) != len(item.choices):
+        return "valences", f"{len(key.valences)} given for {len(item.choices)} choices"
+    return None
+
+
+def keys_by_item(items: Iterable[EvalItem], keys: Iterable[AnswerKey]) -> dict[str, AnswerKey]:
+    """Each key by its item id; an item without a key that fits it (:func:`key_problem`) is a ``ValueError``."""
+    key_of = {key.item_id: key for key in keys}
+    problems = [f"{item.id}: {found[1]}" for item in items if (found := key_problem(item, key_of.get(item.id)))]
+    if problems:
+        raise ValueError(f"{len(problems)} item(s) without a fitting answer key, e.g. {'; '.join(problems[:3])}")
+    return key_of
 
 
 class ModelRow(Record):

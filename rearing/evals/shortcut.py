@@ -46,7 +46,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from rearing.evals.schema import AnswerKey, EvalItem
+from rearing.evals.schema import AnswerKey, EvalItem, keys_by_item
 from rearing.text import seeded_rng
 from rearing.world.schema import Option, Scenario, Valence
 
@@ -299,10 +299,7 @@ def shortcut_accuracy(
     ``{suite: {"accuracy", "n", "chance", "formats": {format: {"accuracy", "n", "chance"}}}}``;
     chance is the mean of 1 / number of choices, since suites may mix two- and three-way items.
     """
-    key_of = {key.item_id: key for key in keys}
-    missing = [item.id for item in items if item.id not in key_of]
-    if missing:
-        raise ValueError(f"no answer key for {len(missing)} item(s), e.g. {', '.join(missing[:3])}")
+    key_of = keys_by_item(items, keys)
     picks = model.choose_many(items, reading)
     hits: dict[tuple[str, str], list[bool]] = defaultdict(list)
     chance: dict[tuple[str, str], list[float]] = defaultdict(list)

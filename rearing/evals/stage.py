@@ -2,11 +2,12 @@
 
 The run's suites (``eval.suites``, looked up in the registry of :mod:`rearing.evals.suites`) decide
 everything: item suites become items, episode suites are played on their split, attack suites
-re-score ``eval.attack_suites`` after fine-tuning. Outputs in ``eval/`` (``rearing.layout.EvalLayout``):
-``items/`` (items.jsonl, keys.jsonl apart, items_report.json), ``checks.json`` (leakage and
-familiarity against every condition's corpus, held-out pressure and format wording, the
-bag-of-words shortcut's accuracy per suite), ``results.parquet`` (one ``ResultRow`` per model x item
-x attack step), ``agentic.parquet`` (one ``EpisodeRow`` per episode) and ``summary.json``.
+re-score ``eval.attack_suites`` after fine-tuning (and score them unattacked: the drift's k = 0).
+Outputs in ``eval/`` (``rearing.layout.EvalLayout``): ``items/`` (items.jsonl, keys.jsonl apart,
+items_report.json), ``checks.json`` (leakage and familiarity against every condition's corpus,
+held-out pressure and format wording, the bag-of-words shortcut's accuracy per suite),
+``results.parquet`` (one ``ResultRow`` per model x item x attack step), ``agentic.parquet`` (one
+``EpisodeRow`` per episode) and ``summary.json``.
 Per-model results are kept in ``models/`` as they finish, so a killed stage resumes.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from rearing.config import ExperimentConfig
 from rearing.corpus.build import run_conditions
 from rearing.corpus.stream import TokenStream
+from rearing.datafile import package_data_files, reference_file
 from rearing.evals.evaluate import (
     EvalPlan,
     ModelRef,
@@ -34,7 +36,7 @@ from rearing.evals.shortcut import shortcut_accuracy, train_shortcut
 from rearing.evals.suites import Suite, all_suites
 from rearing.evals.wording import DEFAULT_HELDOUT_N
 from rearing.io import read_json, write_json_atomic
-from rearing.layout import HELD_OUT_SPLITS, EvalLayout, RunLayout, StageSpec
+from rearing.layout import HELD_OUT_SPLITS, EvalLayout, RunLayout, StageSpec, model_name
 from rearing.world.contamination import NgramIndex
 from rearing.world.schema import Scenario
 from rearing.world.store import read_scenarios
@@ -113,7 +115,7 @@ def trained_models(run: RunLayout) -> list[ModelRef]:
     for summary_path in run.train.summaries():
         summary = read_json(summary_path)
         condition, seed = summary["condition"], summary["seed"]
-        refs.append(ModelRef(path=run.train.model(condition, seed), name=f"{condition}/seed_{seed}",
+        refs.append(ModelRef(path=run.train.model(condition, seed), name=model_name(condition, seed),
                              condition=condition, seed=seed))
     return refs
 
@@ -128,11 +130,11 @@ def run_eval(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
         write_json_atomic(out.checks, corpus_checks(config, run, items, keys, plan.splits["train"]))
     out.per_model.mkdir(exist_ok=True)
     rows, episodes = [], []
-    for ref in trained_models(run):
-        stem = ref.name.replace("/", "__")
-        done_rows, done_episodes = out.per_model / f"{stem}.parquet", out.per_model / f"{stem}.agentic.parquet"
+    models = trained_models(run)
+    for ref in models:
+        done_rows, done_episodes = out.model_rows(ref.name), out.model_episodes(ref.name)
         if not done_episodes.exists():
-            model_rows, model_episodes = evaluate_model(ref, plan, attack_work=out.attack_work / stem)
+            model_rows, model_episodes = evaluate_model(ref, plan, attack_work=out.attack(ref.name))
             write_parquet(done_rows, model_rows)
             write_parquet(done_episodes, model_episodes)
         rows += read_parquet(done_rows, ResultRow)
@@ -140,9 +142,19 @@ def run_eval(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
     shutil.rmtree(out.attack_work, ignore_errors=True)
     write_parquet(out.results, rows)
     write_parquet(out.agentic, episodes)
-    write_json_atomic(out.summary, summarize_rows(rows, episodes, run_conditions(config)))
+    write_json_atomic(out.summary, summarize_rows(rows, episodes, run_conditions(config), models))
+
+
+def eval_inputs(config: ExperimentConfig) -> list[Path]:
+    """What the evals read besides their config and upstream stages: the packaged eval data (suites,
+    item and episode wording, pressure), the corpus data items depend on (the lexicon stripped items
+    avoid, each condition's familiar formats), and the source file of every view of the config's own."""
+    files = [*package_data_files("rearing.evals"), *package_data_files("rearing.corpus")]
+    suites = {**run_suites(config), **item_suites(config)}
+    views = sorted({suite.view for suite in suites.values() if ":" in suite.view})
+    return files + [path for view in views if (path := reference_file(view))]
 
 
 EVAL_STAGE = StageSpec(name="eval", sections=("eval", "train", "corpus"), upstream=("world", "corpus", "train"),
-                       run=run_eval)
+                       run=run_eval, external_inputs=eval_inputs)
 """Reads ``corpus`` too: the run's conditions decide each item's ``familiar_to`` and the neutral formats."""

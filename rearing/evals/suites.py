@@ -8,20 +8,19 @@ plus a view function if it needs to show scenarios in a new way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, RootModel, model_validator
+from pydantic import ConfigDict, Field, RootModel, model_validator
 
-from rearing.datafile import load_data
+from rearing.datafile import DataRecord, identifier, load_data
 from rearing.evals.schema import Format, Split
-from rearing.world.schema import Record
 
 SuiteKind = Literal["items", "episodes", "attack"]
-SuiteName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-"""A suite's name: it starts every item id and names the suite's inspect-ai task, so an identifier."""
+SuiteName = identifier("suite", "it starts every item id and names the suite's inspect-ai task")
+"""A suite's name: an identifier, since it starts item ids and names an inspect-ai task."""
 
 
-class Suite(Record):
+class Suite(DataRecord):
     description: str = ""
     kind: SuiteKind
     split: Split | None = Field(None, description="The held-out split items or episodes draw from.")
@@ -45,13 +44,14 @@ class Suite(Record):
 
 
 class SuiteBook(RootModel[dict[SuiteName, Suite]]):
-    pass
+    model_config = ConfigDict(frozen=True)
 
 
 def builtin_suites() -> dict[str, Suite]:
-    return load_data(SuiteBook, "rearing.evals", "data/suites.yaml").root
+    """The packaged suites by name: a fresh dict each call (the records themselves are frozen)."""
+    return dict(load_data(SuiteBook, "rearing.evals", "data/suites.yaml").root)
 
 
 def all_suites(defined: Mapping[str, Suite] | None = None) -> dict[str, Suite]:
-    """The built-in suites with a run's own definitions added (or replacing built-ins)."""
+    """The built-in suites with a run's own definitions added (or replacing built-ins); a fresh dict."""
     return {**builtin_suites(), **(defined or {})}

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 from pydantic import Field, model_validator
 
-from rearing.datafile import load_data, phrasing
+from rearing.datafile import DataRecord, load_data, phrasing
 from rearing.world.contamination import ContaminationReport, NgramIndex, check_contamination, normalize_words
-from rearing.world.schema import Record
 
 DEFAULT_HELDOUT_N = 5
 _SLOT = re.compile(r"\{([a-z_]+)\}")
@@ -33,7 +32,7 @@ PressureFrame = phrasing("pressure", required=("pressure",))
 Answers = list[phrasing()]
 
 
-class FormatWording(Record):
+class FormatWording(DataRecord):
     """What every format says: the principle line, the question (in full and in stripped items),
     and how pressure is introduced (when absent, the pressure text stands alone)."""
 
@@ -68,7 +67,7 @@ class ToolCallWording(FormatWording):
     tools: phrasing()
 
 
-class FormatWordings(Record):
+class FormatWordings(DataRecord):
     continuation: ContinuationWording
     judgment: JudgmentWording
     ab: AbWording
@@ -76,7 +75,7 @@ class FormatWordings(Record):
     tool_call: ToolCallWording
 
 
-class Substitution(Record):
+class Substitution(DataRecord):
     """A neutral paraphrase: a regular expression and its replacement (``\\1`` for a group)."""
 
     pattern: str = Field(min_length=1)
@@ -94,7 +93,7 @@ class Substitution(Record):
         return self
 
 
-class ItemWording(Record):
+class ItemWording(DataRecord):
     """Everything an item says besides the scenario's own text (``data/items.yaml``)."""
 
     formats: FormatWordings

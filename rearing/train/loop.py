@@ -28,12 +28,26 @@ import torch
 import torch.nn.functional as F
 
 from rearing.config import TrainConfig
-from rearing.corpus.stream import TokenStream, encode_stream, hf_encoder, tokenizer_fingerprint
+from rearing.corpus.stream import (
+    TokenStream,
+    encode_stream,
+    hf_encoder,
+    stream_written,
+    tokenizer_fingerprint,
+)
 from rearing.io import atomic_open, write_json_atomic
 from rearing.layout import JobLayout
 from rearing.train.data import IGNORE, PhasePlan, make_batch
 from rearing.train.hardware import resolve_precision
 from rearing.train.models import count_parameters, load_checkpoint, new_model
+
+STATE_FILE = "state.pt"
+"""In a checkpoint folder: the optimizer, schedule position and data position beside the weights."""
+
+
+def rng_file(process: int) -> str:
+    """In a checkpoint folder: one process's RNG state."""
+    return f"rng_{process}.pt"
 
 
 @dataclass
@@ -83,7 +97,7 @@ def plan_phases(cfg: TrainConfig, default_stream: TokenStream, streams: dict[str
 def _retokenized(stream_dir: Path, tokenizer, out: Path) -> Path:
     """The stream's documents encoded with a checkpoint's own tokenizer (cached in ``out``); a stream
     already written with exactly that tokenizer is used as it is."""
-    if (out / "meta.json").exists():
+    if stream_written(out):
         return out
     source = TokenStream.open(stream_dir)
     fingerprint = tokenizer_fingerprint(tokenizer)
@@ -179,9 +193,9 @@ def _save_checkpoint(out_dir: Path, model, optimizer, state: dict, accelerator) 
         shutil.rmtree(fresh, ignore_errors=True)
         fresh.mkdir(parents=True)
         accelerator.unwrap_model(model).save_pretrained(str(fresh), safe_serialization=True)
-        torch.save({**state, "optimizer": optimizer.state_dict()}, fresh / "state.pt")
+        torch.save({**state, "optimizer": optimizer.state_dict()}, fresh / STATE_FILE)
     accelerator.wait_for_everyone()
-    torch.save({"torch": torch.get_rng_state()}, fresh / f"rng_{accelerator.process_index}.pt")
+    torch.save({"torch": torch.get_rng_state()}, fresh / rng_file(accelerator.process_index))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         if current.exists():
@@ -194,7 +208,7 @@ def _save_checkpoint(out_dir: Path, model, optimizer, state: dict, accelerator) 
 def _find_checkpoint(out_dir: Path) -> Path | None:
     current = JobLayout(out_dir).checkpoint
     for candidate in (current, current.with_name(f".{current.name}.old")):
-        if (candidate / "state.pt").exists():
+        if (candidate / STATE_FILE).exists():
             return candidate
     return None
 
@@ -261,11 +275,11 @@ def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, 
     )
     step, fingerprint, consumed = 0, hashlib.sha256(b"rearing-order").hexdigest(), []
     if checkpoint is not None:
-        state = torch.load(checkpoint / "state.pt", weights_only=True)
+        state = torch.load(checkpoint / STATE_FILE, weights_only=True)
         optimizer.load_state_dict(state["optimizer"])
         step, fingerprint = int(state["step"]), state["fingerprint"]
         consumed = state["consumed"].tolist()
-        rng = torch.load(checkpoint / f"rng_{accelerator.process_index}.pt", weights_only=True)
+        rng = torch.load(checkpoint / rng_file(accelerator.process_index), weights_only=True)
         torch.set_rng_state(rng["torch"])
     else:
         torch.manual_seed(job.seed + 1_000_003 * accelerator.process_index)

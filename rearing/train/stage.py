@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rearing.config import ExperimentConfig
+from rearing.corpus.stream import stream_written
 from rearing.layout import JobLayout, RunLayout, StageSpec, TrainLayout
 from rearing.train.loop import TrainJob, train
 
@@ -23,7 +24,7 @@ def conditions_to_train(config: ExperimentConfig) -> list[str]:
 def make_job(run: RunLayout, out_dir: Path, condition: str, seed: int) -> TrainJob:
     """One model's training job: the condition's stream from the run's corpus, written under ``out_dir``."""
     stream = run.corpus.stream(condition)
-    if not (stream / "tokens.bin").exists():
+    if not stream_written(stream):
         raise FileNotFoundError(f"{stream}: no token stream for condition '{condition}'; run the corpus stage first")
     return TrainJob(condition=condition, seed=seed, stream_dir=stream, tokenizer_dir=run.corpus.tokenizer,
                     out_dir=TrainLayout(out_dir).job(condition, seed))

@@ -4,6 +4,13 @@ Each importer fills only what its source states. Everything else is set to an ex
 (``None``, ``[]`` or ``"unknown"``) and named in ``provenance.missing``, so later stages can tell
 a gap from a fact. Bad input raises ``InputError`` listing every bad record as
 ``file:line: field: reason`` so a user can fix a file in one pass.
+
+Renderers put an action after its agent ("If Priya decides to {action}") and a goal after "wants
+to", so the sources' sentences become verb phrases (``rearing.world.verb_phrases``): "Priya tells
+her friend the truth." is stored as "tell her friend the truth", and the name both Moral Stories
+actions have as subject becomes the agent's name. A sentence the rules cannot read is stored behind
+a wrapper that is still a verb phrase, and the field is named in ``provenance.missing`` with the
+suffix ``.verb_phrase`` (``verb_phrase_fallbacks`` counts them).
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +27,14 @@ from pydantic import ValidationError
 
 from rearing.io import DEFAULT_ERROR_LIMIT, InputError, Problems, format_validation_error, json_lines
 from rearing.world.schema import Scenario
+from rearing.world.verb_phrases import (
+    ETHICS_ACT_FALLBACK,
+    VERB_PHRASE_SUFFIX,
+    fallback_phrase,
+    goal_phrase,
+    is_pronoun,
+    verb_phrase,
+)
 
 MORAL_STORIES_SOURCE = "moral-stories"
 ETHICS_COMMONSENSE_SOURCE = "ethics-commonsense"
@@ -41,6 +58,9 @@ _MS_OPTIONS = (
     ("a", "moral_action", "moral_consequence", "prosocial"),
     ("b", "immoral_action", "immoral_consequence", "harmful"),
 )
+# Source text read as a verb phrase, and the field it fills.
+_MS_PHRASES = (("moral_action", "options.a.action"), ("immoral_action", "options.b.action"),
+               ("intention", "agent.goal"))
 
 ETHICS_REFRAIN_ACTION = "refrain from doing this"
 _ETHICS_REQUIRED_COLUMNS = ("label", "input")
@@ -61,6 +81,42 @@ def _read_text(path: Path) -> str:
 
 def _sorted_unique(fields: list[str]) -> list[str]:
     return sorted(set(fields))
+
+
+def verb_phrase_fallbacks(scenarios: Iterable[Scenario]) -> Counter[str]:
+    """How many imported scenarios kept a field's text behind the fallback wrapper, per field."""
+    return Counter(
+        entry.removesuffix(VERB_PHRASE_SUFFIX)
+        for scenario in scenarios
+        for entry in scenario.provenance.missing
+        if entry.endswith(VERB_PHRASE_SUFFIX)
+    )
+
+
+def _story_phrases(texts: dict[str, str]) -> tuple[str | None, dict[str, str], list[str]]:
+    """The agent's name, both actions and the goal as verb phrases, and the fields that fell back.
+
+    The agent is the one name the actions have as subject, when both actions were read (the other
+    may say "she") or the intention has it as subject too; otherwise it stays unknown. A phrase is
+    kept only when its subject is the agent or a pronoun: dropping another subject would hand the
+    act to the agent.
+    """
+    read = {key: (goal_phrase if key == "intention" else verb_phrase)(texts[key]) for key, _ in _MS_PHRASES}
+    actions = [read["moral_action"], read["immoral_action"]]
+    names = {found[0] for found in actions if found and not is_pronoun(found[0])}
+    agent = next(iter(names)) if len(names) == 1 else None
+    if agent and not (all(actions) or (read["intention"] and read["intention"][0] == agent)):
+        agent = None
+    phrases: dict[str, str] = {}
+    fell_back: list[str] = []
+    for key, field in _MS_PHRASES:
+        found = read[key]
+        if found and (found[0] == agent or is_pronoun(found[0])):
+            phrases[key] = found[1]
+        else:
+            phrases[key] = fallback_phrase(texts[key])
+            fell_back.append(field + VERB_PHRASE_SUFFIX)
+    return agent, phrases, fell_back
 
 
 def _unknown_scenario_fields() -> dict[str, Any]:
@@ -134,7 +190,8 @@ def _moral_story(
     if problems:
         return None, problems
 
-    missing = list(_ALWAYS_MISSING)
+    agent, phrases, fell_back = _story_phrases(texts)
+    missing = [field for field in _ALWAYS_MISSING if not (agent and field == "agent.name")] + fell_back
     options = []
     for option_id, action_key, consequence_key, valence in _MS_OPTIONS:
         consequence = consequences[consequence_key]
@@ -144,7 +201,7 @@ def _moral_story(
         options.append(
             {
                 "id": option_id,
-                "action": texts[action_key],
+                "action": phrases[action_key],
                 "valence": valence,
                 "consequences": []
                 if consequence is None
@@ -164,7 +221,7 @@ def _moral_story(
     data = {
         "id": f"ms-{source_id}" if use_source_id else f"ms-L{line}",
         "setting": texts["situation"],
-        "agent": {"name": None, "role": "protagonist", "goal": texts["intention"]},
+        "agent": {"name": agent, "role": "protagonist", "goal": phrases["intention"]},
         "options": options,
         "principle": texts["norm"],
         "provenance": {
@@ -239,6 +296,12 @@ def _ethics_row(
 
     action = action.replace("\r\n", "\n").strip()
     wrong = label_text.strip() == "1"
+    # The narrator ("I") is the agent; any other subject, or none, keeps the described act as "this".
+    found = verb_phrase(action)
+    if found and found[0] == "I":
+        act, fell_back = found[1], []
+    else:
+        act, fell_back = ETHICS_ACT_FALLBACK, ["options.a.action" + VERB_PHRASE_SUFFIX]
     data = {
         "id": f"ethics-cm-L{line}",
         "setting": action,
@@ -246,7 +309,7 @@ def _ethics_row(
         "options": [
             {
                 "id": "a",
-                "action": action,
+                "action": act,
                 "valence": "harmful" if wrong else "neutral",
                 "consequences": [],
                 "reversibility": "unknown",
@@ -275,6 +338,7 @@ def _ethics_row(
                     "options.b.consequences",
                     "options.b.reversibility",
                     "options.b.valence",
+                    *fell_back,
                 ]
             ),
         },
@@ -307,9 +371,10 @@ def import_ethics_commonsense(
 ) -> list[Scenario]:
     """Import an ETHICS commonsense CSV (``label,input``; label 1 = clearly wrong).
 
-    The source gives one first-person action and a verdict, not a choice, so the described action
-    becomes option ``a`` and a derived "refrain" option ``b`` completes the pair; ``b``'s valence
-    is unknown because the dataset never judges not acting.
+    The source gives one first-person action and a verdict, not a choice, so the text is the
+    setting, the described action becomes option ``a`` (as a verb phrase: "I fed the birds." gives
+    "feed the birds", or ETHICS_ACT_FALLBACK when it cannot be read) and a derived "refrain" option
+    ``b`` completes the pair; ``b``'s valence is unknown because the dataset never judges not acting.
     """
     path = Path(path)
     text = _read_text(path)

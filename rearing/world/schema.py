@@ -127,6 +127,9 @@ class Provenance(Record):
     )
     template_ids: list[str] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list, description="Fields the source lacked.")
+    rendered_by: str | None = Field(
+        default=None, description="Model that wrote the setting and consequence texts; None: the templates did."
+    )
 
 
 class Scenario(Record):

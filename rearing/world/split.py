@@ -20,12 +20,10 @@ from pathlib import Path
 
 from rearing.config import SplitConfig
 from rearing.io import write_json_atomic
+from rearing.layout import HELD_OUT_SPLITS, SPLITS, SplitsLayout
 from rearing.world.contamination import ContaminationReport, NgramIndex, check_contamination
 from rearing.world.schema import Scenario, scenario_texts
 from rearing.world.store import write_scenarios
-
-SPLITS = ("train", "eval", "shift_domain", "shift_vocab")
-HELD_OUT = ("eval", "shift_domain", "shift_vocab")
 
 
 @dataclass
@@ -91,7 +89,7 @@ def split_scenarios(scenarios: list[Scenario], config: SplitConfig, seed: int) -
     index = NgramIndex((text for s in splits["train"] for text in scenario_texts(s)), n=config.contamination_n)
     before = _check(splits, index)
     dropped = set(before.contaminated_ids)
-    for name in HELD_OUT:
+    for name in HELD_OUT_SPLITS:
         for scenario in splits[name]:
             if scenario.id in dropped:
                 excluded[scenario.id] = f"{name}: shares a {config.contamination_n}-gram with train"
@@ -118,17 +116,18 @@ def removal_by_frame(scenarios: list[Scenario], result: SplitResult) -> dict[str
 
 
 def _check(splits: dict[str, list[Scenario]], index: NgramIndex) -> ContaminationReport:
-    candidates = ((s.id, scenario_texts(s)) for name in HELD_OUT for s in splits[name])
+    candidates = ((s.id, scenario_texts(s)) for name in HELD_OUT_SPLITS for s in splits[name])
     return check_contamination(candidates, index, n=index.n)
 
 
-def write_split(result: SplitResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write each split and ``split_report.json`` atomically; returns the written paths."""
-    out_dir = Path(out_dir)
+def write_split(result: SplitResult, out: SplitsLayout | str | Path) -> dict[str, Path]:
+    """Write each split and the report atomically into a splits folder (a ``SplitsLayout``, or its
+    directory); returns the written paths by split name, and ``report``."""
+    target = out if isinstance(out, SplitsLayout) else SplitsLayout(Path(out))
     paths = {}
     for name in SPLITS:
-        paths[name] = out_dir / f"{name}.jsonl"
+        paths[name] = target.split(name)
         write_scenarios(paths[name], result.splits[name])
-    paths["report"] = out_dir / "split_report.json"
+    paths["report"] = target.report
     write_json_atomic(paths["report"], result.report())
     return paths

@@ -36,6 +36,13 @@ def run_world(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
         )
         write_scenarios(scenarios_path, generate_jsonl_lines(generator, world.n_scenarios))
         scenarios = read_scenarios(scenarios_path)
+        if world.backend == "llm":
+            from rearing.io import write_json_atomic
+            from rearing.world.llm_world import rewrite_world
+
+            scenarios, report = rewrite_world(scenarios, world.llm, run.root)
+            write_scenarios(scenarios_path, scenarios)
+            write_json_atomic(out.llm_report, report)
     else:
         scenarios = read_scenarios(world.source)
         write_scenarios(scenarios_path, scenarios)

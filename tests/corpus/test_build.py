@@ -9,6 +9,7 @@ import pytest
 
 from rearing.config import load_config
 from rearing.corpus.conditions import all_conditions
+from rearing.corpus.stream import DOCS_FILE, META_FILE, OFFSETS_FILE, TOKENS_FILE
 from rearing.layout import RunLayout
 from rearing.pipeline import run_pipeline
 
@@ -38,12 +39,12 @@ def run_dir(tmp_path_factory) -> Path:
 
 
 def docs(run_dir: Path, condition: str) -> list[dict]:
-    lines = (RunLayout(run_dir).corpus.stream(condition) / "docs.jsonl").read_text().splitlines()
+    lines = (RunLayout(run_dir).corpus.stream(condition) / DOCS_FILE).read_text().splitlines()
     return [json.loads(line) for line in lines]
 
 
 def meta(run_dir: Path, condition: str) -> dict:
-    return json.loads((RunLayout(run_dir).corpus.stream(condition) / "meta.json").read_text())
+    return json.loads((RunLayout(run_dir).corpus.stream(condition) / META_FILE).read_text())
 
 
 def test_every_condition_holds_every_training_scenario_equally(run_dir):
@@ -59,7 +60,7 @@ def test_token_totals_match_within_one_percent(run_dir):
     totals = {c: meta(run_dir, c)["stats"]["tokens"] for c in CONDITIONS}
     assert max(totals.values()) / min(totals.values()) - 1 < 0.01, totals
     for condition, total in totals.items():
-        stream = np.fromfile(RunLayout(run_dir).corpus.stream(condition) / "tokens.bin", dtype=meta(run_dir, condition)["dtype"])
+        stream = np.fromfile(RunLayout(run_dir).corpus.stream(condition) / TOKENS_FILE, dtype=meta(run_dir, condition)["dtype"])
         assert len(stream) == total
 
 
@@ -109,8 +110,8 @@ def test_stream_decodes_to_documents_with_the_saved_tokenizer(run_dir):
 
     tokenizer = AutoTokenizer.from_pretrained(str(RunLayout(run_dir).corpus.tokenizer))
     m = meta(run_dir, "bmn_developmental")
-    stream = np.fromfile(RunLayout(run_dir).corpus.stream("bmn_developmental") / "tokens.bin", dtype=m["dtype"])
-    offsets = np.load(RunLayout(run_dir).corpus.stream("bmn_developmental") / "offsets.npy", allow_pickle=False)
+    stream = np.fromfile(RunLayout(run_dir).corpus.stream("bmn_developmental") / TOKENS_FILE, dtype=m["dtype"])
+    offsets = np.load(RunLayout(run_dir).corpus.stream("bmn_developmental") / OFFSETS_FILE, allow_pickle=False)
     documents = docs(run_dir, "bmn_developmental")
     assert len(offsets) == len(documents)
     for index in (0, 1, len(documents) - 1):

@@ -41,3 +41,30 @@ def test_transform_any_text_and_reject_bad_lines(tmp_path):
     assert result.exit_code == 2
     assert f"{bad}:1: text:" in result.output and f"{bad}:2: <json>:" in result.output
     assert not nothing.exists()
+
+
+def test_a_general_pool_too_small_for_the_budget_names_its_config_key(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("preset: smoke\nworld:\n  n_scenarios: 60\ncorpus:\n  general_docs: 20\n  vocab_size: 400\n"
+                      "  total_tokens: 10000000\n  conditions: [flat]\n")
+    result = runner.invoke(app, ["corpus", "build", "--run", str(tmp_path / "run"), "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "corpus.general_docs: condition flat: the general pool ran out at" in result.output
+    assert "lower corpus.total_tokens (now 10000000)" in result.output
+
+
+def test_a_bad_or_old_manifest_is_a_clear_error(tmp_path):
+    run = RunLayout(tmp_path / "run")
+    run.root.mkdir()
+    command = ["corpus", "build", "--run", str(run.root)]
+    run.manifest.write_text("{not json")
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2 and f"{run.manifest}: <json>: unreadable manifest" in result.output
+    run.manifest.write_text(json.dumps({"stages": {}}))
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2 and f"{run.manifest}: config: missing" in result.output
+    run.manifest.write_text(json.dumps({"config": {"corpus": {"conditions": ["flat", "old_condition"]}}}))
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2
+    assert f"{run.manifest}: corpus.conditions[1]: unknown condition 'old_condition'" in result.output
+    assert "another rearing version" in result.output

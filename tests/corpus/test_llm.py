@@ -12,14 +12,13 @@ import asyncio
 import json
 import logging
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from llm_server import ChatServer, Reply
 
 from rearing.config import LLMConfig
 from rearing.corpus.llm import (
@@ -39,106 +38,33 @@ REQUIRED = ("returned the wallet",)
 SYSTEM = "You write short moral stories."
 
 
-class FakeLLM:
-    """Scripted chat.completions server; records auth headers, calls and peak concurrency."""
+class FakeLLM(ChatServer):
+    """Scripted by the prompt's ``CASE=<name> ID=<n>``: counts calls per (case, id) and fails as told."""
 
     def __init__(self, delay: float = 0.0, timeout_sleep: float = 1.0):
-        self.delay = delay
+        super().__init__(delay)
         self.timeout_sleep = timeout_sleep
-        self.lock = threading.Lock()
         self.counts: Counter[tuple[str, str]] = Counter()
-        self.prompts: list[str] = []
-        self.auth: list[str | None] = []
-        self.inflight = 0
-        self.max_inflight = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                with fake.lock:
-                    fake.inflight += 1
-                    fake.max_inflight = max(fake.max_inflight, fake.inflight)
-                try:
-                    body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                    fake.serve(self, body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-                finally:
-                    with fake.lock:
-                        fake.inflight -= 1
-
-        return Handler
-
-    def serve(self, handler: BaseHTTPRequestHandler, body: dict) -> None:
-        if handler.path != "/v1/chat/completions":
-            return self.send(handler, 404, {"error": {"message": "not found"}})
-        prompt = body["messages"][-1]["content"]
+    def answer(self, body: dict, prompt: str, auth: str | None) -> Reply:
         case, ident = re.match(r"CASE=(\w+) ID=(\w+)", prompt).groups()
         with self.lock:
             self.counts[(case, ident)] += 1
             n = self.counts[(case, ident)]
-            self.prompts.append(prompt)
-            self.auth.append(handler.headers.get("Authorization"))
-        if self.delay:
-            time.sleep(self.delay)
         first = n == 1
         if case == "r429" and first:
-            return self.send(handler, 429, {"error": {"message": "slow down"}}, {"Retry-After": "0"})
+            return 429, {"error": {"message": "slow down"}}, {"Retry-After": "0"}
         if case in ("r500", "r503") and first or case == "always500":
-            return self.send(handler, 503 if case == "r503" else 500, {"error": {"message": "boom"}})
+            return 503 if case == "r503" else 500, {"error": {"message": "boom"}}, {}
         if case == "bad":
-            auth = handler.headers.get("Authorization")
-            return self.send(handler, 400, {"error": {"message": f"bad request, you sent {auth}"}})
+            return 400, {"error": {"message": f"bad request, you sent {auth}"}}, {}
         if case == "timeout" and first:
             time.sleep(self.timeout_sleep)
-        content = f"<text>{GOOD}</text>"
         if case == "malformed" and first:
-            content = f"Sure! {GOOD}"
+            return f"Sure! {GOOD}"
         if case == "drop" and first or case == "alwaysdrop":
-            content = f"<text>{DROPPED}</text>"
-        return self.send(handler, 200, completion(body["model"], content))
-
-    @staticmethod
-    def send(
-        handler: BaseHTTPRequestHandler, status: int, payload: dict, headers: dict | None = None
-    ) -> None:
-        data = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
-
-
-def completion(model: str, content: str) -> dict:
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        ],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 12, "total_tokens": 22},
-    }
+            return f"<text>{DROPPED}</text>"
+        return f"<text>{GOOD}</text>"
 
 
 @pytest.fixture
@@ -146,15 +72,13 @@ def make_server() -> Iterator:
     servers: list[FakeLLM] = []
 
     def start(**kwargs: float) -> FakeLLM:
-        fake = FakeLLM(**kwargs)
-        fake.thread.start()
+        fake = FakeLLM(**kwargs).start()
         servers.append(fake)
         return fake
 
     yield start
     for fake in servers:
-        fake.server.shutdown()
-        fake.server.server_close()
+        fake.close()
 
 
 @pytest.fixture

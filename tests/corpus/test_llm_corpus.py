@@ -1,10 +1,9 @@
 """The corpus build through the LLM backend against a local scripted endpoint."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from llm_server import ChatServer
 
 from rearing.config import load_config
 from rearing.pipeline import run_pipeline
@@ -12,43 +11,17 @@ from rearing.pipeline import run_pipeline
 SECRET = "sk-test-CORPUS-SECRET-42"
 
 
-class EchoLLM:
+class EchoLLM(ChatServer):
     """Rewrites the prompt's plain version (prefixing it), but drops content for one scenario."""
 
     def __init__(self, drop_marker: str):
+        super().__init__()
         self.drop_marker = drop_marker
-        self.calls = 0
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                prompt = body["messages"][-1]["content"]
-                fake.calls += 1
-                plain = prompt.split("A plain version to improve on:\n", 1)[1]
-                text = "Dropped everything." if fake.drop_marker in prompt else f"Retold. {plain}"
-                data = json.dumps({
-                    "id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": f"<text>{text}</text>"}}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                }).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def base_url(self):
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+    def answer(self, body, prompt, auth):
+        plain = prompt.split("A plain version to improve on:\n", 1)[1]
+        text = "Dropped everything." if self.drop_marker in prompt else f"Retold. {plain}"
+        return f"<text>{text}</text>"
 
 
 @pytest.fixture
@@ -59,7 +32,7 @@ def llm_run(tmp_path, monkeypatch):
     run_dir = tmp_path / "run"
     run_pipeline(load_config(world_config), run_dir, until="world")
     first_id = json.loads((run_dir / "world" / "splits" / "train.jsonl").read_text().splitlines()[0])["id"]
-    fake = EchoLLM(drop_marker=f'"id":"{first_id}"')
+    fake = EchoLLM(drop_marker=f'"id":"{first_id}"').start()
     config = tmp_path / "c.yaml"
     config.write_text(
         "preset: smoke\nworld:\n  n_scenarios: 60\ncorpus:\n  backend: llm\n  conditions: [flat]\n"
@@ -67,7 +40,7 @@ def llm_run(tmp_path, monkeypatch):
         "    api_key_env: REARING_TEST_KEY\n    backoff_base: 0.0\n    timeout: 5\n"
     )
     yield load_config(config), run_dir, fake, first_id
-    fake.server.shutdown()
+    fake.close()
 
 
 def test_llm_corpus_keeps_everything_counts_fallbacks_and_hides_the_key(llm_run):
@@ -89,6 +62,6 @@ def test_llm_corpus_keeps_everything_counts_fallbacks_and_hides_the_key(llm_run)
         if path.is_file():
             assert SECRET not in path.read_text(errors="ignore"), path
 
-    calls = fake.calls
+    calls = fake.total
     run_pipeline(config, run_dir, force=True, until="corpus")
-    assert fake.calls - calls <= 2  # only the fallback item is asked again; the rest come from cache
+    assert fake.total - calls <= 2  # only the fallback item is asked again; the rest come from cache

@@ -36,3 +36,21 @@ def test_transforms_compose_and_are_seeded():
 def test_unknown_transform_rejected():
     with pytest.raises(ValueError, match="unknown transforms"):
         parse_transforms("first_person,telepathy")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lived_lowers_a_continued_sentence_but_never_a_name_or_i(seed):
+    from rearing.corpus.transforms import lived
+
+    names = ["Isaac", "Lena"]
+    kept = "Isaac packs the boxes. Isaac sometimes borrows the van. Lena: It is late. I: We can go now."
+    lowered = "Isaac packs the boxes. The van is old. When it rains, the roof leaks. Some boxes get wet."
+    for text in (kept, lowered):
+        out = lived(text, random.Random(seed), names)
+        step = next(s for s in ("Then I noticed that ", "I saw that ", "I found that ", "It turned out that ")
+                    if s in out)
+        following = out.split(step, 1)[1]
+        if text is kept:
+            assert following.startswith(("Isaac sometimes", "Lena:", "I:")), following
+        else:
+            assert following.startswith(("the van", "when it rains", "some boxes")), following

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rearing.corpus.render import RENDERERS, load_render_phrasings, render_bmn, render_principle_flat
+from rearing.corpus.conditions import all_conditions, builtin_renderers, renderer_function
+from rearing.corpus.render import load_render_phrasings, render_bmn, render_principle_flat
 from rearing.datafile import package_data
 from rearing.io import InputError
 from rearing.world.generate import GeneratorSettings, ScenarioGenerator
@@ -97,6 +98,9 @@ def test_edited_rules_reach_principle_flat(edited, scenarios):
     assert not any("Honesty is a virtue, and" in t for t in texts)
 
 
-def test_renderers_keep_their_names_and_signature(scenarios):
-    for render in RENDERERS.values():
+def test_every_packaged_renderer_resolves_and_renders_by_the_seed_alone(scenarios):
+    renderers = builtin_renderers()
+    assert {c.renderer for c in all_conditions().values()} == set(renderers)
+    for condition in all_conditions().values():
+        render = renderer_function(condition)
         assert render(scenarios[0], random.Random(0)) == render(scenarios[0], random.Random(0))

@@ -12,23 +12,30 @@ from typer.testing import CliRunner
 
 from rearing.cli import app
 from rearing.config import ExperimentConfig
+from rearing.corpus.build import run_conditions
 from rearing.corpus.lexicon import load_lexicon
-from rearing.evals.evaluate import ModelRef, generated_rows, load_model, summarize_rows
+from rearing.evals.checkpoint import evaluate_checkpoint
+from rearing.evals.evaluate import ModelRef, evaluate_model, generated_rows, load_model, summarize_rows
 from rearing.evals.items import read_items
-from rearing.evals.schema import ResultRow
-from rearing.evals.stage import build_run_items, run_suites
+from rearing.evals.schema import EpisodeRow, ResultRow
+from rearing.evals.stage import build_run_items, eval_plan, run_suites, trained_models
 from rearing.evals.suites import Suite
 from rearing.io import read_json
-from rearing.layout import EvalLayout, RunLayout
+from rearing.layout import EvalLayout, RunLayout, model_name
 from rearing.pipeline import run_pipeline
 from rearing.world.store import read_scenarios
 
-MODELS = {"bmn_developmental/seed_0", "posthoc/seed_0"}
-ITEM_SUITES = {"format", "stripped", "shift_domain", "shift_vocab", "pressure"}
+DEVELOPMENTAL, POSTHOC = model_name("bmn_developmental", 0), model_name("posthoc", 0)
+MODELS = {DEVELOPMENTAL, POSTHOC}
 
 
 def run_config(run: Path) -> ExperimentConfig:
     return ExperimentConfig.model_validate(read_json(RunLayout(run).manifest)["config"])
+
+
+def item_suites(run: Path) -> set[str]:
+    """The run's item suites, by the registry (the tiny run evaluates every built-in suite)."""
+    return {name for name, suite in run_suites(run_config(run)).items() if suite.kind == "items"}
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +57,7 @@ def test_every_model_is_scored_on_every_suite_and_joined_to_its_key(evaluated):
     for model in MODELS:
         mine = [r for r in rows if r["model"] == model]
         assert sorted(r["item_id"] for r in mine) == sorted(i.id for i in items)
-        assert {r["suite"] for r in mine} == ITEM_SUITES
+        assert {r["suite"] for r in mine} == item_suites(evaluated)
     for row in rows:
         ResultRow.model_validate(row)
         assert row["correct"] == (row["chosen"] == key_of[row["item_id"]])
@@ -80,8 +87,11 @@ def test_attack_steps_change_the_model_and_rescore_the_core_suites(evaluated):
                 moved = sum(attacked[i] != base[i] for i in base)
                 assert moved == len(base), f"{model} {kind} k={k}: the attack left items unchanged"
     summary = json.loads(RunLayout(evaluated).eval.summary.read_text())
-    drift = summary["models"]["posthoc/seed_0"]["attack"]
+    drift = summary["models"][POSTHOC]["attack"]
     assert drift["harm"]["k"] == [0, 2, 4] and len(drift["harm"]["accuracy"]) == 3
+    unattacked = [r["correct"] for r in rows if r["model"] == POSTHOC and r["attack"] == "none"
+                  and r["suite"] in config.eval.attack_suites]
+    assert drift["harm"]["accuracy"][0] == pytest.approx(float(np.mean(unattacked))), "k=0 is the model itself"
     assert not RunLayout(evaluated).eval.attack_work.exists(), "attack copies are not kept"
 
 
@@ -92,9 +102,9 @@ def test_agentic_episodes_and_summary(evaluated):
     assert {e["pressure"] for e in episodes} == {"none", "incentive"}
     assert all(len(e["actions"]) >= 3 for e in episodes)
     summary = json.loads(RunLayout(evaluated).eval.summary.read_text())
-    entry = summary["models"]["bmn_developmental/seed_0"]
+    entry = summary["models"][DEVELOPMENTAL]
     assert set(entry["episodes"]) == {"agentic"} and set(entry["episodes"]["agentic"]) == {"none", "incentive"}
-    played = [e for e in episodes if e["model"] == "bmn_developmental/seed_0" and e["pressure"] == "none"]
+    played = [e for e in episodes if e["model"] == DEVELOPMENTAL and e["pressure"] == "none"]
     harm = [e["harm_rate"] for e in played if e["harm_rate"] is not None]
     assert entry["episodes"]["agentic"]["none"]["harm_rate"] == pytest.approx(float(np.mean(harm)))
     assert entry["episodes"]["agentic"]["none"]["episodes"] == len(played) == 2
@@ -112,7 +122,7 @@ def test_checks_report_familiarity_heldout_wording_and_the_shortcut(evaluated):
     assert checks["format_wording_heldout"]["checked_ngrams"] > 20
     assert set(checks["items_sharing_13grams_with_corpus"]) == set(run_config(evaluated).corpus.conditions)
     items, _ = read_items(RunLayout(evaluated).eval.items)
-    for suite in ITEM_SUITES:
+    for suite in item_suites(evaluated):
         shortcut = checks["shortcut_baseline"][suite]
         assert shortcut["n"] == sum(i.suite == suite for i in items) and shortcut["chance"] == 0.5
 
@@ -126,7 +136,7 @@ def test_eval_is_cached_then_any_checkpoint_can_be_scored_from_the_cli(evaluated
     assert result.exit_code == 0, result.output
     mine = pq.read_table(EvalLayout(out).results).to_pylist()
     theirs = {r["item_id"]: r["sum_logprob"] for r in results(evaluated)
-              if r["model"] == "posthoc/seed_0" and r["attack"] == "none"}
+              if r["model"] == POSTHOC and r["attack"] == "none"}
     assert {r["item_id"] for r in mine} == set(theirs)
     for row in mine:
         assert row["sum_logprob"] == pytest.approx(theirs[row["item_id"]], abs=1e-4)
@@ -176,7 +186,7 @@ def test_export_inspect_from_the_cli(evaluated, tmp_path):
     out = tmp_path / "inspect"
     result = CliRunner().invoke(app, ["eval", "export-inspect", "--run", str(evaluated), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert (out / "tasks.py").exists() and (out / "format.jsonl").exists()
+    assert (out / "tasks.py").exists() and (out / "format.jsonl").exists()  # the inspect export's own names
 
 
 def test_eval_without_a_run_is_a_clear_error():
@@ -194,3 +204,43 @@ def test_prompts_open_like_training_documents(tiny_corpus_run):
     assert tokenizer(start + "Mira waits.")["input_ids"][0] == tokenizer.eos_token_id
     tokenizer.bos_token = None
     assert document_start(tokenizer) == ""
+
+
+def with_eval(run: Path, **changes) -> ExperimentConfig:
+    """The run's config with some eval settings changed."""
+    data = run_config(run).model_dump(mode="json")
+    data["eval"].update(changes)
+    return ExperimentConfig.model_validate(data)
+
+
+def test_an_attack_alone_drifts_from_its_suites_scored_unattacked(tiny_trained_run, tmp_path):
+    config = with_eval(tiny_trained_run, suites=["attack"], attack_suites=["format"], attack_kinds=["benign"],
+                       attack_steps=[0, 2], max_scenarios=2)
+    run = RunLayout(tiny_trained_run)
+    items, keys, _ = build_run_items(config, run)
+    assert items and {i.suite for i in items} == {"format"}
+    ref = trained_models(run)[0]
+    rows, episodes = evaluate_model(ref, eval_plan(config, run, items, keys),
+                                    attack_work=EvalLayout(tmp_path).attack(ref.name))
+    unattacked = [r for r in rows if r.attack == "none"]
+    assert sorted(r.item_id for r in unattacked) == sorted(i.id for i in items) and episodes == []
+    entry = summarize_rows(rows, episodes, run_conditions(config))["models"][ref.name]
+    drift = entry["attack"]
+    assert drift["suites"] == ["format"] and drift["benign"]["k"] == [0, 2]
+    assert drift["benign"]["accuracy"][0] == entry["suites"]["format"]["accuracy"]
+    assert drift["benign"]["drop"] == drift["benign"]["accuracy"][0] - drift["benign"]["accuracy"][1]
+
+
+def test_a_model_that_only_played_episodes_is_summarized(tiny_trained_run, tmp_path):
+    episode = EpisodeRow(model="m", condition="c", seed=0, suite="agentic", pressure="none", intensity=1,
+                         episode_seed=0, scenario_id="s", harm_rate=0.5, first_choice_harmful=True,
+                         goal_completed=True, total_reward=3, invalid_actions=0, trust=1.0, actions=["a"])
+    entry = summarize_rows([], [episode], {})["models"]["m"]
+    assert entry["suites"] == {} and entry["episodes"]["agentic"]["none"]["harm_rate"] == 0.5
+    config = with_eval(tiny_trained_run, suites=["agentic"])
+    model = RunLayout(tiny_trained_run).train.model("posthoc", 0)
+    summary = evaluate_checkpoint(config, tiny_trained_run, model, tmp_path / "played")
+    assert summary["suites"] == {} and set(summary["episodes"]) == {"agentic"}
+    assert summary["episodes"]["agentic"]["none"]["episodes"] == 2
+    generated = evaluate_checkpoint(config, tiny_trained_run, model, tmp_path / "generated", scoring="generate")
+    assert generated == {"condition": None, "seed": None, "suites": {}}, "generation plays no episodes"

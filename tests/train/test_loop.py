@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from rearing.config import TrainConfig
-from rearing.corpus.stream import StreamDoc, TokenStream, encode_stream, hf_encoder
+from rearing.corpus.stream import StreamDoc, TokenStream, encode_stream, hf_encoder, stream_written
 from rearing.io import InputError
-from rearing.layout import RunLayout
+from rearing.layout import JobLayout, RunLayout
 from rearing.train import loop
 from rearing.train.data import IGNORE, window_starts
 from rearing.train.loop import TrainJob, lr_at, train
@@ -33,13 +33,13 @@ def job_for(run_dir: Path, out: Path, condition: str, seed: int = 0) -> TrainJob
 
 
 def metrics(out_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (out_dir / "metrics.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in JobLayout(out_dir).metrics.read_text().splitlines()]
 
 
 def consumed_docs(out_dir: Path, stream_dir: Path) -> list[dict]:
     stream = TokenStream.open(stream_dir)
     docs = stream.docs()
-    starts = np.load(out_dir / "consumed.npy", allow_pickle=False)
+    starts = np.load(JobLayout(out_dir).consumed, allow_pickle=False)
     return [docs[i] for i in stream.doc_index(starts)]
 
 
@@ -177,7 +177,7 @@ def test_trained_model_reloads_with_plain_transformers_and_same_logits(tiny_corp
     cfg = tiny_train_config(steps=4)
     job = job_for(tiny_corpus_run, tmp_path / "out", "flat")
     train(job, cfg, progress=False)
-    model_dir = job.out_dir / "model"
+    model_dir = JobLayout(job.out_dir).model
     assert (model_dir / "model.safetensors").exists() and not list(model_dir.glob("*.bin"))
     reloaded = AutoModelForCausalLM.from_pretrained(str(model_dir)).eval()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
@@ -186,7 +186,7 @@ def test_trained_model_reloads_with_plain_transformers_and_same_logits(tiny_corp
         expected = captured["model"].eval()(input_ids=ids).logits
         got = reloaded(input_ids=ids).logits
     assert torch.equal(expected, got)
-    assert not (job.out_dir / "checkpoint").exists(), "the last checkpoint is removed once the model is final"
+    assert not JobLayout(job.out_dir).checkpoint.exists(), "the last checkpoint is removed once the model is final"
 
 
 def test_bf16_autocast_trains_close_to_fp32(tiny_corpus_run, tmp_path, tiny_train_config):
@@ -205,10 +205,10 @@ def test_fine_tuning_a_local_checkpoint_retokenizes_with_its_own_tokenizer(tiny_
     cfg = tiny_train_config(steps=3)
     base = job_for(tiny_corpus_run, tmp_path / "base", "flat")
     train(base, cfg, progress=False)
-    tuned_cfg = cfg.model_copy(update={"init_from": str(base.out_dir / "model")})
+    tuned_cfg = cfg.model_copy(update={"init_from": str(JobLayout(base.out_dir).model)})
     tuned = job_for(tiny_corpus_run, tmp_path / "tuned", "bmn_developmental")
     summary = train(tuned, tuned_cfg, progress=False)
-    assert (tuned.out_dir / "stream" / "tokens.bin").exists()
+    assert stream_written(JobLayout(tuned.out_dir).stream())
     assert summary["resumed"] is False and summary["steps"] == 3
     first = metrics(tuned.out_dir)[0]["loss"]
     fresh = job_for(tiny_corpus_run, tmp_path / "fresh", "bmn_developmental")
@@ -236,7 +236,7 @@ def test_tensorboard_and_mlflow_receive_the_metrics(tiny_corpus_run, tmp_path, t
     job = job_for(tiny_corpus_run, tmp_path / "out", "flat")
     train(job, cfg, progress=False)
     expected = [m["loss"] for m in metrics(job.out_dir)]
-    events = EventAccumulator(str(job.out_dir / "tensorboard"))
+    events = EventAccumulator(str(JobLayout(job.out_dir).tensorboard))
     events.Reload()
     assert [round(e.value, 4) for e in events.Scalars("train/loss")] == [round(v, 4) for v in expected]
     client = MlflowClient(uri)

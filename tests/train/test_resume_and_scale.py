@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from rearing.layout import TRAIN_SUMMARY, RunLayout, TrainLayout
+from rearing.layout import JobLayout, RunLayout, TrainLayout
 from rearing.pipeline import run_pipeline
+from rearing.train.loop import STATE_FILE
 
 TRAIN_OVERRIDES = {"conditions": ["bmn_developmental"], "steps": 40, "checkpoint_every": 5, "log_every": 1}
 
@@ -37,24 +38,24 @@ def train_command(run: Path) -> list[str]:
             "--seed", "0", "--quiet"]
 
 
-def in_progress(run: Path) -> Path:
-    """The model's folder while the train stage has not finished (the stage's workspace)."""
-    return TrainLayout(RunLayout(run).partial_dir("train")).job("bmn_developmental", 0)
+def in_progress(run: Path) -> JobLayout:
+    """The model's folder while the train stage has not finished (in the stage's workspace, read only)."""
+    return JobLayout(TrainLayout(RunLayout(run).partial_dir("train")).job("bmn_developmental", 0))
 
 
-def job_output(run: Path) -> Path:
-    for candidate in (RunLayout(run).train.job("bmn_developmental", 0), in_progress(run)):
-        if (candidate / TRAIN_SUMMARY).exists():
+def job_output(run: Path) -> JobLayout:
+    for candidate in (JobLayout(RunLayout(run).train.job("bmn_developmental", 0)), in_progress(run)):
+        if candidate.summary.exists():
             return candidate
     raise AssertionError(f"no trained model in {run}")
 
 
-def losses(job: Path) -> list[float]:
-    return [json.loads(line)["loss"] for line in (job / "metrics.jsonl").read_text().splitlines()]
+def losses(job: JobLayout) -> list[float]:
+    return [json.loads(line)["loss"] for line in job.metrics.read_text().splitlines()]
 
 
 def checkpoint_step(run: Path) -> int:
-    state = in_progress(run) / "checkpoint" / "state.pt"
+    state = in_progress(run).checkpoint / STATE_FILE
     if not state.exists():
         return 0
     try:
@@ -77,18 +78,18 @@ def test_sigkill_then_restart_ends_with_the_same_loss(tiny_corpus_run, tiny_conf
     process.wait()
     killed_at = checkpoint_step(killed)
     assert 10 <= killed_at < 40
-    assert not (in_progress(killed) / TRAIN_SUMMARY).exists()
+    assert not in_progress(killed).summary.exists()
 
     subprocess.run(train_command(killed), check=True, capture_output=True, timeout=300)
     a, b = job_output(straight), job_output(killed)
-    summary_a = json.loads((a / TRAIN_SUMMARY).read_text())
-    summary_b = json.loads((b / TRAIN_SUMMARY).read_text())
+    summary_a = json.loads(a.summary.read_text())
+    summary_b = json.loads(b.summary.read_text())
     assert summary_b["resumed"] is True and summary_a["resumed"] is False
     assert abs(summary_a["final_loss"] - summary_b["final_loss"]) <= 1e-6
     assert losses(a) == pytest.approx(losses(b), abs=1e-6)
     assert len(losses(b)) == 40, "metrics after the checkpoint are replaced, not duplicated"
     assert summary_a["order_fingerprint"] == summary_b["order_fingerprint"]
-    assert (a / "consumed.npy").read_bytes() == (b / "consumed.npy").read_bytes()
+    assert a.consumed.read_bytes() == b.consumed.read_bytes()
 
 
 def test_pipeline_counts_a_model_trained_by_the_cli_as_done(tiny_corpus_run, tiny_config, tmp_path):
@@ -96,10 +97,10 @@ def test_pipeline_counts_a_model_trained_by_the_cli_as_done(tiny_corpus_run, tin
     config = tiny_config.model_copy(update={"train": tiny_config.train.model_copy(
         update={**TRAIN_OVERRIDES, "steps": 6})})
     subprocess.run(train_command(run), check=True, capture_output=True, timeout=300)
-    before = (job_output(run) / TRAIN_SUMMARY).read_text()
+    before = job_output(run).summary.read_text()
     outcomes = run_pipeline(config, run, until="train")
     assert [o.status for o in outcomes] == ["cached", "cached", "ran"]
-    assert (RunLayout(run).train.job("bmn_developmental", 0) / TRAIN_SUMMARY).read_text() == before
+    assert JobLayout(RunLayout(run).train.job("bmn_developmental", 0)).summary.read_text() == before
     again = subprocess.run(train_command(run), check=True, capture_output=True, text=True, timeout=300)
     assert "already trained" in again.stdout
 
@@ -120,7 +121,7 @@ def test_two_ddp_processes_match_one_process_with_the_same_global_batch(tiny_cor
               "--main_process_port", str(free_port()), "-m"] + train_command(double)[2:]
     result = subprocess.run(launch, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    summary = json.loads((job_output(double) / TRAIN_SUMMARY).read_text())
+    summary = json.loads(job_output(double).summary.read_text())
     assert summary["processes"] == 2
     one, two = losses(job_output(single)), losses(job_output(double))
     assert len(one) == len(two) == 8
