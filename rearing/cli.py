@@ -201,9 +201,35 @@ def world_show(file: Path, scenario_id: str) -> None:
     console.print(render_scenario(scenario))
 
 
+@world_app.command("sample")
+def world_sample(
+    n: Annotated[int, typer.Option("--n", help="Scenarios to print (drawn from every domain).")] = 10,
+    per_domain: Annotated[int, typer.Option(help="Print this many per domain instead.")] = 0,
+    family: Annotated[str | None, typer.Option(help="Only this family's frames (loads that file alone).")] = None,
+    frame: Annotated[str | None, typer.Option(help="Only this frame.")] = None,
+    domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
+    seed: Annotated[int, typer.Option(help="Which sample.")] = 0,
+    check: Annotated[int, typer.Option(help="Also run the checks over this many scenarios and count.")] = 0,
+    frames_dir: Annotated[Path | None, typer.Option("--frames", help="A frames directory of your own.")] = None,
+    vocab: Annotated[Path | None, typer.Option(help="A vocabulary file of your own.")] = None,
+) -> None:
+    """Print generated scenarios to read as their readers will, with what a program can check."""
+    from rearing.world.frames import load_frames
+    from rearing.world.generate import GeneratorSettings, ScenarioGenerator
+    from rearing.world.sample import sample_report
+    from rearing.world.vocab import load_vocab
+
+    frames = load_frames(frames_dir, only=(family,) if family else None)
+    generator = ScenarioGenerator(GeneratorSettings(seed=seed), frames=frames, vocab=load_vocab(vocab))
+    typer.echo(sample_report(frames, generator, n=n, per_domain=per_domain, family=family, frame=frame,
+                             domain=domain, seed=seed, check=check))
+
+
 @world_app.command("lint")
-def world_lint(file: Annotated[Path, typer.Argument(help="A frame file (like rearing/world/data/frames.yaml).")]) -> None:
-    """Check a frame file on its own: schema, slots, families and their mirror frames, duplicates."""
+def world_lint(
+    file: Annotated[Path, typer.Argument(help="A family file (like rearing/world/data/frames/disclose.yaml).")],
+) -> None:
+    """Check a family file on its own: schema, slots, items, domains, mirror frames, repeated wording."""
     from rearing.world.frames import lint_frames
 
     problems = lint_frames(file)

@@ -1,5 +1,5 @@
 """Read the world as its readers will: a random sample of scenarios, printed plainly, with the checks
-a program can make on each (``python -m rearing.world.sample --per-domain 3``).
+a program can make on each (``rearing world sample --per-domain 3 --check 5000``).
 
 The checks cover what can be checked by machine: no unfilled slot, number agreement of the item, a
 consequence naming the person it is filed under, no phrase repeated within one scenario, reactions
@@ -10,16 +10,14 @@ that is what the printed sample is for.
 
 from __future__ import annotations
 
-import argparse
 import random
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from rearing.world.frames import Frames, load_frames
-from rearing.world.generate import GeneratorSettings, ScenarioGenerator
+from rearing.world.frames import Frames
+from rearing.world.generate import ScenarioGenerator
 from rearing.world.schema import SELF, Scenario
-from rearing.world.vocab import load_vocab
 
 REPEAT_N = 6
 SLIPS = (
@@ -154,45 +152,31 @@ def sample(generator: ScenarioGenerator, n: int, seed: int, pool: int = 20000,
     return chosen
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=10, help="Scenarios to print (ignored with --per-domain).")
-    parser.add_argument("--per-domain", type=int, default=0, help="Scenarios per domain instead.")
-    parser.add_argument("--family", help="Only frames of this family.")
-    parser.add_argument("--frame", help="Only this frame.")
-    parser.add_argument("--domain", help="Only this domain.")
-    parser.add_argument("--seed", type=int, default=0, help="Which sample.")
-    parser.add_argument("--frames", help="A frames directory (default: the packaged one).")
-    parser.add_argument("--vocab", help="A vocabulary file (default: the packaged one).")
-    parser.add_argument("--check", type=int, default=0, help="Also run the checks on this many scenarios and count.")
-    args = parser.parse_args(argv)
-    frames = load_frames(args.frames, only=(args.family,) if args.family else None)
-    generator = ScenarioGenerator(GeneratorSettings(seed=args.seed), frames=frames, vocab=load_vocab(args.vocab))
-    family_frames = {fr.name for f in frames.families.values() if f.family.name == args.family for fr in f.frames}
+def sample_report(frames: Frames, generator: ScenarioGenerator, *, n: int = 10, per_domain: int = 0,
+                  family: str | None = None, frame: str | None = None, domain: str | None = None,
+                  seed: int = 0, check: int = 0) -> str:
+    """The printed sample (per domain, or ``n`` drawn from every domain) and, with ``check``, the
+    checks' counts over the first ``check`` scenarios."""
+    family_frames = {fr.name for f in frames.families.values() if f.family.name == family for fr in f.frames}
 
-    def wanted(s: Scenario, domain: str | None = args.domain) -> bool:
-        return ((not args.family or s.provenance.frame in family_frames)
-                and (not args.frame or s.provenance.frame == args.frame) and (not domain or s.domain == domain))
+    def wanted(s: Scenario, only: str | None = domain) -> bool:
+        return ((not family or s.provenance.frame in family_frames)
+                and (not frame or s.provenance.frame == frame) and (not only or s.domain == only))
 
-    if args.per_domain:
-        shown = [s for d in generator.domains for s in sample(generator, args.per_domain, args.seed,
+    if per_domain:
+        shown = [s for d in generator.domains for s in sample(generator, per_domain, seed,
                                                               keep=lambda s, d=d: wanted(s, d))]
     else:
-        shown = sample(generator, args.n, args.seed, keep=wanted)
-    for scenario in shown:
-        print(render(scenario, scenario_problems(scenario, frames)), end="\n\n")
-    if args.check:
+        shown = sample(generator, n, seed, keep=wanted)
+    parts = [render(s, scenario_problems(s, frames)) for s in shown]
+    if check:
         counts: Counter = Counter()
         flagged = 0
-        for index in range(args.check):
+        for index in range(check):
             found = scenario_problems(Scenario.model_validate(generator.scenario(index)), frames)
             flagged += bool(found)
             counts.update(p.split(": ")[1] for p in found)
-        print(f"checked {args.check} scenarios: {flagged} with problems")
-        for what, n in counts.most_common(15):
-            print(f"  {n:6d}  {what}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        lines = [f"checked {check} scenarios: {flagged} with problems"]
+        lines += [f"  {count:6d}  {what}" for what, count in counts.most_common(15)]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rearing.config import ExperimentConfig
+from rearing.datafile import package_data_files
 from rearing.layout import RunLayout, StageSpec, WorldLayout
 from rearing.world.generate import GeneratorSettings, ScenarioGenerator, generate_jsonl_lines
 from rearing.world.ladder import DEFAULT_LADDER, load_ladder
@@ -13,7 +14,9 @@ from rearing.world.store import read_scenarios, write_scenarios
 
 
 def _external_inputs(config: ExperimentConfig) -> list[Path]:
-    paths = []
+    """Files outside the config the world depends on: the packaged frames, vocabulary and ladder (so
+    an edited frame re-runs the stage), an imported source, a ladder of the user's own."""
+    paths = package_data_files("rearing.world")
     if config.world.source != "generate":
         paths.append(Path(config.world.source))
     if config.world.ladder != DEFAULT_LADDER:
