@@ -116,12 +116,23 @@ def test_ladder_command(tmp_path):
     assert result.exit_code == 0 and "Reading" in result.output and "Seen and" in result.output
 
 
-def test_world_lint_checks_a_frame_file_on_its_own(tmp_path):
-    from rearing.world.frames import default_frames_path
+def test_world_lint_checks_a_family_file_on_its_own(tmp_path):
+    from rearing.world.frames import default_frames_dir
 
-    assert invoke("world", "lint", default_frames_path()).exit_code == 0
-    broken = tmp_path / "frames.yaml"
-    broken.write_text(default_frames_path().read_text().replace("about the {item}\"", "about the {gadget}\"", 1))
+    family = default_frames_dir() / "disclose.yaml"
+    assert invoke("world", "lint", family).exit_code == 0
+    lines = family.read_text().splitlines()
+    first = next(i for i, line in enumerate(lines) if "{item}" in line and not line.lstrip().startswith("#"))
+    lines[first] = lines[first].replace("{item}", "{gadget}", 1)
+    broken = tmp_path / "disclose.yaml"
+    broken.write_text("\n".join(lines) + "\n")
     result = invoke("world", "lint", broken)
     assert result.exit_code == 2
-    assert f"{broken}:" in result.output and "{gadget}" in result.output
+    assert f"{broken}:{first + 1}:" in result.output and "unknown slot {gadget}" in result.output
+
+
+def test_world_sample_prints_scenarios_to_read_and_counts_the_checks():
+    result = invoke("world", "sample", "--per-domain", 1, "--check", 200)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("── ") == 9 and "Setting:" in result.output and "Principle:" in result.output
+    assert "checked 200 scenarios: 0 with problems" in result.output
