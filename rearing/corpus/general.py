@@ -199,7 +199,7 @@ def reserved_vocabulary(vocab: Vocab) -> tuple[str, ...]:
             if key == "relationships":
                 for group in values.values():
                     entries.extend(partition(group, "reserved"))
-            elif isinstance(values, list):
+            elif isinstance(values, (list, tuple)):
                 entries.extend(v["name"] if isinstance(v, dict) else v for v in partition(values, "reserved"))
     return tuple(entries)
 

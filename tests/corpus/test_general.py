@@ -2,7 +2,6 @@ import re
 import time
 
 import pytest
-import yaml
 
 from rearing.corpus.general import (
     KINDS,
@@ -14,10 +13,12 @@ from rearing.corpus.general import (
     general_doc,
     generate_general,
     load_general_phrasings,
+    reserved_vocabulary,
 )
 from rearing.corpus.lexicon import load_lexicon
 from rearing.io import InputError
-from rearing.world.generate import default_vocab_path, partition
+from rearing.world.generate import partition
+from rearing.world.vocab import Vocab, load_vocab
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +27,8 @@ def docs() -> list[GeneralDoc]:
 
 
 @pytest.fixture(scope="module")
-def vocab() -> dict:
-    with open(default_vocab_path(), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+def vocab() -> Vocab:
+    return load_vocab()
 
 
 def _phrases(entries) -> re.Pattern:
@@ -65,7 +65,7 @@ def test_no_moral_vocabulary(docs):
 
 
 def test_no_reserved_names(docs, vocab):
-    reserved = partition(vocab["names"], "reserved")
+    reserved = partition(vocab.names, "reserved")
     assert len(reserved) > 50
     pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, reserved))})\b")
     leaks = [(d.id, m.group()) for d in docs for m in pattern.finditer(d.text)]
@@ -73,14 +73,9 @@ def test_no_reserved_names(docs, vocab):
 
 
 def test_no_reserved_domain_vocabulary(docs, vocab):
-    reserved = [
-        entry
-        for pools in vocab["domains"].values()
-        for key in ("places", "items", "defects", "authorities", "peer_roles", "agent_roles",
-                    "goals", "pastimes", "vulnerable_roles", "gains")
-        for entry in partition(pools[key], "reserved")
-    ]
-    assert {"student", "neighbour", "staff room"} <= set(reserved)
+    reserved = [entry for entry in reserved_vocabulary(vocab) if entry not in vocab.names]
+    school = vocab.domains["school"]
+    assert {school.places[0].name, school.things[0].name, school.agent_roles[0]} <= set(reserved)
     pattern = _phrases(reserved)
     leaks = [(d.id, m.group()) for d in docs for m in pattern.finditer(d.text)]
     assert leaks == []
@@ -88,11 +83,13 @@ def test_no_reserved_domain_vocabulary(docs, vocab):
 
 def test_main_vocabulary_is_actually_used(docs, vocab):
     text = "\n".join(d.text for d in docs)
-    for key in ("places", "items", "goals"):
-        main = {e for pools in vocab["domains"].values() for e in partition(pools[key], "main")}
+    pools_of = {"places": lambda p: [x.name for x in p.places], "items": lambda p: [x.name for x in p.things],
+                "goals": lambda p: list(p.goals)}
+    for key, entries in pools_of.items():
+        main = {e for pools in vocab.domains.values() for e in partition(entries(pools), "main")}
         used = {e for e in main if re.search(rf"(?<![\w-]){re.escape(e)}(?![\w-])", text, re.IGNORECASE)}
         assert len(used) / len(main) > 0.6, key
-    names = partition(vocab["names"], "main")
+    names = partition(vocab.names, "main")
     assert sum(name in text for name in names) / len(names) > 0.8
 
 
