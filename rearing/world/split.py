@@ -105,7 +105,7 @@ def removal_by_frame(scenarios: list[Scenario], result: SplitResult) -> dict[str
     many it removed, and the share: the gate must not shrink or skew the eval set."""
     frame_of = {s.id: s.provenance.frame or s.provenance.source for s in scenarios}
     removed = Counter(frame_of[i] for i, why in result.excluded.items() if "-gram with train" in why)
-    held = Counter(frame_of[s.id] for name in HELD_OUT for s in result.splits[name])
+    held = Counter(frame_of[s.id] for name in HELD_OUT_SPLITS for s in result.splits[name])
     out = {}
     for frame in sorted(set(held) | set(removed)) + ["all"]:
         kept = sum(held.values()) if frame == "all" else held[frame]
