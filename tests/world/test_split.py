@@ -77,3 +77,16 @@ def test_written_split_reads_back_with_a_report(result, tmp_path):
     assert report["contamination_after"]["ok"] is True
     assert report["counts"]["train"] == len(result.splits["train"])
     assert report["excluded"]["count"] == len(result.excluded)
+
+
+def test_the_gate_keeps_the_held_out_set_at_ten_thousand_scenarios():
+    """Issue 10's bar: the contamination gate (as strict as ever) removes at most 5% of held-out
+    scenarios at 10k, and no frame loses more than twice the average share."""
+    from rearing.world.generate import GeneratorSettings, ScenarioGenerator
+    from rearing.world.split import removal_by_frame
+
+    scenarios = [Scenario.model_validate(r) for r in ScenarioGenerator(GeneratorSettings(seed=0)).generate(10000)]
+    removal = removal_by_frame(scenarios, split_scenarios(scenarios, SplitConfig(), seed=0))
+    average = removal.pop("all")["share"]
+    assert average <= 0.05, average
+    assert {f: r["share"] for f, r in removal.items() if r["share"] > 2 * max(average, 0.01)} == {}
