@@ -252,8 +252,12 @@ def _frame_problems(f: int, frame: Frame, family: Family, items: tuple[str, ...]
     problem = slot_problem(frame.need, base)
     if problem:
         yield ("frames", f, "need"), problem
-    for _, problem in variety_problems((frame.need,), lengths=slot_lengths(family)):
-        yield ("frames", f, "need"), problem
+    lengths = slot_lengths(family)
+    words = sum(name_runs(frame.need, lengths)) + sum(frame.need.count(f"{{{n}}}") for n in NAMES)
+    if words >= CONTAMINATION_N:
+        yield ("frames", f, "need"), (f"up to {words} words: every scenario of this frame states its need in "
+                                      f"this one wording, so keep it under {CONTAMINATION_N} words or its "
+                                      "held-out scenarios share a 13-gram with training ones")
     for domain in frame.domains or ():
         if domain not in family.items:
             yield ("frames", f, "domains"), f"'{domain}': the family has no items for this domain"
