@@ -14,9 +14,9 @@ from rearing.world.vocab import default_vocab_path, load_vocab
 WORDING = """\
       situation:
       - "{situation}"
-      need_explicit: ["{{victim}} needs to know before using {{item.it}} {{when}}."]
+      need_explicit: ["{{victim}} needs to know before {{victim}} uses it."]
       need_cue: ["{{victim}} keeps glancing at the {{item}}."]
-      goal_link: ["Speaking up would make {{agent}} late to {{goal}}."]
+      goal_link: ["{{agent}} wants to {{goal}}, and warning {{victim}} takes time."]
       harm_now:
         explicit: ["{{victim}} uses the {{item}} and gets hurt."]
         described: ["The {{item}} gives way under {{victim}}."]
@@ -45,7 +45,8 @@ FRAME = """\
 """
 
 
-def family_file(situation: str = "{agent} sees that the {item} {item.fault}.", second: str = "false",
+def family_file(situation: str = "{agent} sees that the {item} {item.fault}; {victim} does not.",
+                second: str = "false",
                 items: str = "") -> str:
     return """\
 family:
@@ -115,9 +116,12 @@ def test_loader_rejects_a_bad_family_file_naming_file_line_and_key(tmp_path):
      "frames[0].domains: 'market': the family has no items for this domain"),
     (lambda t: t.replace("pole_a_prosocial: false", "pole_a_prosocial: true"),
      "frames: no frame where pole a is harmful"),
-    (lambda t: t.replace("{agent} sees that the {item} {item.fault}.",
-                         "{agent} sees it at once and walks to the bench by the door."),
-     "frames[0].physical.situation[0]: 12 words in a row without a slot"),
+    (lambda t: t.replace("{agent} sees that the {item} {item.fault}; {victim} does not.",
+                         "{agent} sees it at once and walks over to the bench by the door to the yard, and {victim} waits."),
+     "frames[0].physical.situation[0]: up to 17 words in a row without a person's name"),
+    (lambda t: t.replace("{agent} sees that the {item} {item.fault}; {victim} does not.",
+                         "{agent} sees that the {item} {item.fault} today."),
+     "frames[0].physical.situation[0]: up to 0 words before the first name and 10 after the last"),
     (lambda t: t.replace("The {item} gives way under {victim}.", "{victim} is hurt by the {item}.", 1),
      "frames[0].physical.harm_now.described[0]: says the harm outright (hurt)"),
     (lambda t: t.replace("name: silence", "name: warning"),
