@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rearing.corpus.conditions import (
     ORDERINGS,
@@ -27,7 +26,7 @@ from rearing.corpus.conditions import (
     lacks_llm_style,
     reference_problems,
 )
-from rearing.datafile import import_reference, package_data, read_yaml, validate_yaml
+from rearing.datafile import import_reference, package_data, raise_problems, read_yaml, validate_yaml
 from rearing.evals.pressure import MANY_SHOT_K
 from rearing.evals.suites import Suite, SuiteName, all_suites
 from rearing.io import InputError
@@ -244,13 +243,7 @@ class ExperimentConfig(Section):
         """Every condition, suite, renderer, view, ordering, pressure, domain, preset and file named
         anywhere must exist (a function of the config's own must import), so a typo fails at load
         with its key path, never halfway through a run."""
-        problems = list(self._name_problems())
-        if problems:
-            raise ValidationError.from_exception_data("ExperimentConfig", [
-                InitErrorDetails(type=PydanticCustomError("unknown_name", "{message}", {"message": message}),
-                                 loc=loc, input=None)
-                for loc, message in problems
-            ])
+        raise_problems("ExperimentConfig", list(self._name_problems()))
         return self
 
     def _name_problems(self) -> Iterator[tuple[tuple, str]]:

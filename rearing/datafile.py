@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from rearing.io import InputError, error_message, field_path
 
@@ -239,3 +240,13 @@ def import_reference(reference: str, what: str) -> Any:
         return getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
         raise InputError([f"{what} '{reference}' cannot be imported: {exc}"]) from exc
+
+
+def raise_problems(title: str, problems: list[tuple[tuple, str]]) -> None:
+    """Raise ``(key path, reason)`` problems found by a model's own checks as one pydantic error, so
+    each is reported at its key (and so at its line) like any field error; nothing when empty."""
+    if problems:
+        raise ValidationError.from_exception_data(title, [
+            InitErrorDetails(type=PydanticCustomError("check", "{reason}", {"reason": reason}), loc=loc, input=None)
+            for loc, reason in problems
+        ])

@@ -29,13 +29,14 @@ from string import Formatter
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, ValidationError, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
 from rearing.datafile import (
     duplicate_keys,
     load_data,
     package_data,
     phrasing,
+    raise_problems,
     read_yaml,
     slot_problem,
     validate_yaml,
@@ -188,13 +189,7 @@ class FamilyFile(_Data):
 
     @model_validator(mode="after")
     def _consistent(self) -> FamilyFile:
-        errors = list(family_problems(self))
-        if errors:
-            raise ValidationError.from_exception_data("FamilyFile", [
-                InitErrorDetails(type=PydanticCustomError("frame_file", "{reason}", {"reason": reason}),
-                                 loc=loc, input=None)
-                for loc, reason in errors
-            ])
+        raise_problems("FamilyFile", list(family_problems(self)))
         return self
 
 
@@ -457,12 +452,7 @@ def social_problems(social: Social) -> Iterator[tuple[tuple, str]]:
 class SocialFile(Social):
     @model_validator(mode="after")
     def _slots(self) -> SocialFile:
-        errors = list(social_problems(self))
-        if errors:
-            raise ValidationError.from_exception_data("Social", [
-                InitErrorDetails(type=PydanticCustomError("slot", "{reason}", {"reason": reason}), loc=loc, input=None)
-                for loc, reason in errors
-            ])
+        raise_problems("Social", list(social_problems(self)))
         return self
 
 
