@@ -41,10 +41,14 @@ def looks_like_verb(word: str) -> bool:
 
 def to_first_person(text: str, name: str) -> str:
     """Rewrite mentions of ``name`` as I / me / my, fixing the agreement of the verb that follows."""
-    pattern = re.compile(rf"\b{re.escape(name)}('s)?\b(\s+)?([A-Za-z]+)?")
+    pattern = re.compile(rf"\b{re.escape(name)}('s)?\b((?:,\s+(?:a|an|the)\s[^,.;:]{{1,40}},)?)(\s+)?([A-Za-z]+)?")
 
     def replace(match: re.Match) -> str:
-        possessive, space, following = match.group(1), match.group(2) or "", match.group(3) or ""
+        possessive, apposition = match.group(1), match.group(2)
+        space, following = match.group(3) or "", match.group(4) or ""
+        if apposition and following and not possessive and (following.lower() in MODALS or looks_like_verb(following)):
+            return "I" + apposition + space + (following if following.lower() in MODALS else base_form(following))
+        space = apposition + space
         start = match.start()
         before = text[:start].rstrip()
         sentence_start = not before or before[-1] in ".!?\"“"

@@ -17,6 +17,7 @@ differs.
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from pathlib import Path
 
 from pydantic import model_validator
@@ -88,12 +89,17 @@ def load_render_phrasings(path: str | Path | None = None) -> RenderPhrasings:
     return load_data(RenderPhrasings, "rearing.corpus", "data/render.yaml", path)
 
 
-def _timed(c: Consequence, now: list[str], later: list[str], rng: random.Random) -> str:
-    """A consequence with a time marker: its own delay phrase when it has one, else a drawn one."""
+def _timed(c: Consequence, now: list[str], later: list[str], rng: random.Random, names: Collection[str]) -> str:
+    """A consequence with a time marker: its own delay phrase when it has one, else a drawn one
+    (the consequence then continues the sentence: lowered unless it starts with a name)."""
     if c.delay:
         return delayed_text(c)
     frame = rng.choice(later if c.timing == "delayed" else now)
-    return capitalize_first(frame.format(text=lower_first(c.text) if frame != "{text}" else c.text))
+    return capitalize_first(frame.format(text=lower_first(c.text, names) if frame != "{text}" else c.text))
+
+
+def _names(scenario: Scenario) -> set[str]:
+    return {n for n in (scenario.agent.name, *(s.name for s in scenario.stakeholders)) if n}
 
 
 def render_flat(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasings | None = None) -> str:
@@ -109,7 +115,8 @@ def render_flat(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasin
     for option in scenario.options:
         parts.append(capitalize_first(rng.choice(p.option).format(label=option.id.upper(), agent=agent,
                                                                   action=option.action)))
-        parts.extend(_timed(c, p.consequence_now, p.consequence_later, rng) for c in option.consequences)
+        parts.extend(_timed(c, p.consequence_now, p.consequence_later, rng, _names(scenario))
+                     for c in option.consequences)
     return " ".join(parts)
 
 
@@ -150,7 +157,7 @@ def render_bmn(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasing
             if c.stakeholder == SELF:
                 parts.append(first(rng.choice(p.to_me).format(text=c.text)))
             else:
-                parts.append(first(_timed(c, p.now, p.later, rng)))
+                parts.append(first(_timed(c, p.now, p.later, rng, _names(scenario))))
     others = [person_name(s) for s in scenario.stakeholders[:2]]
     names = " and ".join(others) if others else "everyone involved"
     parts.append(first(rng.choice(p.reflect).format(names=names)))

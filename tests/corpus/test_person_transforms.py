@@ -54,3 +54,13 @@ def test_lived_lowers_a_continued_sentence_but_never_a_name_or_i(seed):
             assert following.startswith(("Isaac sometimes", "Lena:", "I:")), following
         else:
             assert following.startswith(("the van", "when it rains", "some boxes")), following
+
+
+def test_first_person_through_an_apposition():
+    from rearing.corpus.person import to_first_person
+
+    assert to_first_person("In the yard, Brandon, a prefect, has just arrived.", "Brandon") == \
+        "In the yard, I, a prefect, have just arrived."
+    assert to_first_person("The yard is where Brandon, a prefect, is right now.", "Brandon") == \
+        "The yard is where I, a prefect, am right now."
+    assert to_first_person("Robin gives Brandon, a prefect, the keys.", "Brandon") == "Robin gives me, a prefect, the keys."

@@ -104,3 +104,17 @@ def test_every_packaged_renderer_resolves_and_renders_by_the_seed_alone(scenario
     for condition in all_conditions().values():
         render = renderer_function(condition)
         assert render(scenarios[0], random.Random(0)) == render(scenarios[0], random.Random(0))
+
+
+def test_a_consequence_continuing_a_time_phrase_keeps_names_and_lowers_the_rest():
+    import random
+
+    from rearing.corpus.render import _timed
+    from rearing.world.schema import Consequence
+
+    def said(text: str) -> str:
+        c = Consequence(stakeholder="p1", kind="trust", timing="immediate", text=text)
+        return _timed(c, ["At once, {text}"], ["Later, {text}"], random.Random(0), {"Robin", "Brandon"})
+
+    assert said("From then on, Robin relies on Brandon.") == "At once, from then on, Robin relies on Brandon."
+    assert said("Robin relies on Brandon.") == "At once, Robin relies on Brandon."
