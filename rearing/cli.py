@@ -303,9 +303,10 @@ def corpus_stats(run: Annotated[Path, typer.Argument(help="A run directory.")]) 
         raise InputError([f"{stats_path}: no such file (build the corpus first)"])
     data = read_json(stats_path)
     table = Table(title=f"Corpus of {run} (budget {data['budget_tokens']:,} tokens per condition)")
-    columns = ["documents", "tokens", "moral_tokens", "moral_token_share", "moral_vocabulary_density",
-               "distinct_3grams", "mean_doc_tokens"]
-    headers = ["docs", "tokens", "moral tokens", "moral share", "moral-vocab density", "3-grams", "mean doc"]
+    columns = ["documents", "tokens", "moral_tokens", "moral_token_share", "private_token_share",
+               "moral_vocabulary_density", "distinct_3grams", "mean_doc_tokens"]
+    headers = ["docs", "tokens", "moral tokens", "moral share", "private share", "moral-vocab density", "3-grams",
+               "mean doc"]
     table.add_column("condition", no_wrap=True)
     for header in headers:
         table.add_column(header, justify="right", no_wrap=True)
@@ -316,18 +317,27 @@ def corpus_stats(run: Annotated[Path, typer.Argument(help="A run directory.")]) 
 
 @corpus_app.command("show")
 def corpus_show(run: Annotated[Path, typer.Argument(help="A run directory.")], scenario_id: str) -> None:
-    """One scenario as rendered under every condition."""
+    """One scenario as rendered under every condition, with the content units each carries."""
+    from rich.markup import escape
     from rich.panel import Panel
 
     from rearing.corpus.stream import TokenStream
+    from rearing.io import read_json
 
     corpus = RunLayout(run).corpus
+    audit = read_json(corpus.audit) if corpus.audit.is_file() else {}
     found = False
     for condition in corpus.conditions():
         doc = next((d for d in TokenStream.open(corpus.stream(condition)).docs() if d.scenario_id == scenario_id),
                    None)
         if doc is not None:
-            console.print(Panel(doc.text, title=f"{condition}  ({doc.id})", title_align="left"))
+            private = "".join(f"\n[dim]private: {doc.text[a:b]}[/]" for a, b in doc.private)
+            ledger = f"\n[bold]carries:[/] {', '.join(doc.units) or 'no declared units'}"
+            missing = audit.get(condition, {}).get("missing", {}).get(scenario_id)
+            if missing:
+                ledger += f"\n[bold red]missing:[/] {', '.join(missing)}"
+            console.print(Panel(escape(doc.text) + private + ledger, title=f"{condition}  ({doc.id})",
+                                title_align="left"))
             found = True
     if not found:
         raise InputError([f"{corpus.root}: scenario_id: no document for '{scenario_id}'"])

@@ -23,6 +23,7 @@ from rearing.corpus.conditions import (
     all_conditions,
     builtin_renderers,
     custom_renderer,
+    default_conditions,
     lacks_llm_style,
     reference_problems,
 )
@@ -106,7 +107,7 @@ class CorpusConfig(Section):
         description="Conditions of this run's own, added to (or replacing) the built-in ones by name.",
     )
     conditions: list[str] = Field(
-        default_factory=lambda: list(all_conditions()), description="Conditions to build, by name."
+        default_factory=lambda: default_conditions(), description="Conditions to build, by name."
     )
     orderings: dict[str, str] = Field(
         default_factory=dict,
@@ -162,7 +163,8 @@ class TrainConfig(Section):
         "auto", description="auto: bf16 autocast where the processor supports it, else fp32."
     )
     private_in_loss: bool = Field(
-        True, description="Train on spans marked as private reasoning (False: label -100 there)."
+        False, description="Train on spans marked as private reasoning. Default False: never reward the "
+        "private channel (the narrator's deliberation is context, never a target of the loss).",
     )
     checkpoint_every: int = Field(100, ge=1)
     log_every: int = Field(10, ge=1)

@@ -90,6 +90,11 @@ class CorpusLayout:
         """A condition's token stream directory (its files: ``rearing.corpus.stream``)."""
         return self.root / condition
 
+    @property
+    def audit(self) -> Path:
+        """Per condition, which content units each scenario's documents carry (the content ledger)."""
+        return self.root / "audit.json"
+
     def llm_report(self, condition: str) -> Path:
         return self.root / f"llm_render_{condition}.json"
 

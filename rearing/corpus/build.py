@@ -26,6 +26,7 @@ from rearing.config import ExperimentConfig
 from rearing.corpus.conditions import Condition, Ordering, all_conditions, renderer_function
 from rearing.corpus.general import general_doc, generate_general
 from rearing.corpus.lexicon import Lexicon, load_lexicon
+from rearing.corpus.render import Rendered, scenario_units
 from rearing.corpus.stream import StreamDoc, token_spans, write_token_stream
 from rearing.corpus.transforms import apply_transforms, sentences
 from rearing.io import InputError, write_json_atomic
@@ -82,16 +83,63 @@ def render_moral(name: str, condition: Condition, scenarios: list[Scenario], rep
     docs = []
     for scenario in scenarios:
         for rep in range(repeats):
-            text = render(scenario, seeded_rng(seed, name, scenario.id, rep))
+            doc = as_rendered(render(scenario, seeded_rng(seed, name, scenario.id, rep)))
             if target_render is not None:
-                target = len(target_render(scenario, seeded_rng(seed, target_name, scenario.id, rep)).split())
-                text = _extend_to(text, target, lambda k, s=scenario, r=rep: render(s, seeded_rng(seed, name, s.id, r, k)))
+                target = len(as_rendered(target_render(scenario, seeded_rng(seed, target_name, scenario.id, rep)))
+                             .text.split())
+                text = _extend_to(doc.text, target, lambda k, s=scenario, r=rep: as_rendered(
+                    render(s, seeded_rng(seed, name, s.id, r, k))).text)
+                doc = Rendered(text, doc.units, doc.private)
             docs.append(CorpusDoc(
                 id=f"{name}:{scenario.id}:{rep}", kind="moral", scenario_id=scenario.id,
                 stage=scenario.stage, difficulty=scenario.difficulty.score if scenario.difficulty else None,
-                phase="main", text=text,
+                phase="main", text=doc.text, private=list(doc.private), units=list(doc.units),
             ))
     return docs
+
+
+def as_rendered(document: Rendered | str) -> Rendered:
+    """A renderer's output as a ``Rendered``: a renderer of your own may return plain text, which
+    then declares no content units (so it cannot serve a content-matched condition)."""
+    return document if isinstance(document, Rendered) else Rendered(document)
+
+
+def content_audit(conditions: Mapping[str, Condition], moral: Mapping[str, list[CorpusDoc]],
+                  scenarios: list[Scenario]) -> dict:
+    """Per condition: which content units each scenario's documents carry, against what the scenario
+    has (:func:`scenario_units`). Content-matched conditions must carry every unit."""
+    needed = {s.id: scenario_units(s) for s in scenarios}
+    audit = {}
+    for name, docs in moral.items():
+        carried: dict[str, set[str]] = {}
+        for doc in docs:
+            carried.setdefault(doc.scenario_id, set()).update(doc.units)
+        missing = {sid: [u for u in units if u not in carried.get(sid, set())] for sid, units in needed.items()}
+        by_unit = Counter(u.split(":")[0] for units in missing.values() for u in units)
+        audit[name] = {
+            "content_matched": conditions[name].content_matched,
+            "scenarios": len(needed),
+            "complete": sum(not m for m in missing.values()),
+            "missing_by_unit": dict(sorted(by_unit.items())),
+            "private_documents": sum(bool(d.private) for d in docs),
+            "missing": {sid: m for sid, m in sorted(missing.items()) if m},
+        }
+    return audit
+
+
+def check_content_match(audit: dict, where: Path) -> None:
+    """A content-matched condition missing any unit for any scenario fails the build: the arms would
+    then differ in content, not only in structure."""
+    problems = []
+    for name, entry in audit.items():
+        if entry["content_matched"] and entry["missing"]:
+            sid, units = next(iter(entry["missing"].items()))
+            problems.append(
+                f"corpus.conditions: '{name}' is content-matched but {len(entry['missing'])} of "
+                f"{entry['scenarios']} scenarios miss units ({', '.join(f'{u}: {n}' for u, n in entry['missing_by_unit'].items())}); "
+                f"e.g. {sid} lacks {', '.join(units)} (see {where})")
+    if problems:
+        raise InputError(problems)
 
 
 def _extend_to(text: str, target_words: int, paraphrase) -> str:
@@ -167,6 +215,10 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path,
             moral = rerender_with_llm(moral, train, name, condition, config, out_dir, run_root)
         moral = order_moral(moral, ordering, seeded_rng(seed, name, "order"))
         conditions.append(ConditionCorpus(name, condition, ordering, moral))
+    out = CorpusLayout(out_dir)
+    audit = content_audit({c.name: c.condition for c in conditions}, {c.name: c.moral for c in conditions}, train)
+    write_json_atomic(out.audit, audit)
+    check_content_match(audit, out.audit)
 
     lexicon = load_lexicon()
     moral_words = {c.name: sum(len(d.text.split()) for d in c.moral) for c in conditions}
@@ -189,7 +241,6 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path,
     texts = [d.text for c in conditions for d in c.moral] + [d.text for d in pool]
     texts += [d.text for docs in transformed.values() for d in docs]
     tokenizer = train_tokenizer(texts, corpus.vocab_size)
-    out = CorpusLayout(out_dir)
     save_hf_tokenizer(tokenizer, out.tokenizer)
     eos_id = tokenizer.token_to_id(EOS)
 
@@ -260,6 +311,8 @@ def write_condition(c: ConditionCorpus, ids_of: dict[str, list[int]], out: Path,
     }
     stats["mean_doc_tokens"] = round(stats["tokens"] / max(len(c.docs), 1), 1)
     stats["moral_token_share"] = round(stats["moral_tokens"] / max(stats["tokens"], 1), 4)
+    stats["private_tokens"] = sum(end - start for d in c.docs for start, end in private_of.get(d.id, ()))
+    stats["private_token_share"] = round(stats["private_tokens"] / max(stats["tokens"], 1), 4)
     write_token_stream(out, c.docs, [ids_of[d.id] for d in c.docs], vocab_size, private_of, meta={
         "condition": c.name,
         "renderer": c.condition.renderer,

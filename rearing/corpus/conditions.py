@@ -43,6 +43,10 @@ class Condition(DataRecord):
     length_matched_to: str | None = None
     familiar_formats: list[Format] = Field(default_factory=list)
     llm_style: str | None = Field(None, description="Overrides the renderer's llm_style.")
+    content_matched: bool = Field(
+        True, description="Carries every content unit of each scenario (setting, needs, actions, "
+        "consequences, principle, verdict); the corpus build fails if a document misses one.")
+    in_default_set: bool = Field(True, description="Built when a config does not list its conditions.")
 
     @field_validator("transform_general")
     @classmethod
@@ -94,6 +98,11 @@ def builtin_book() -> ConditionBook:
 def builtin_renderers() -> dict[str, Renderer]:
     """The packaged renderers by name (a fresh dict; the records are frozen)."""
     return dict(builtin_book().renderers)
+
+
+def default_conditions() -> list[str]:
+    """The conditions a config builds when it names none: the built-ins not marked optional."""
+    return [name for name, c in builtin_book().conditions.items() if c.in_default_set]
 
 
 def all_conditions(defined: Mapping[str, Condition] | None = None) -> dict[str, Condition]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import model_validator
@@ -98,46 +99,103 @@ def _timed(c: Consequence, now: list[str], later: list[str], rng: random.Random,
     return capitalize_first(frame.format(text=lower_first(c.text, names) if frame != "{text}" else c.text))
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """One rendered document: its text, the content units it carries (its ledger, see
+    :func:`scenario_units`), and the character spans of private deliberation in it."""
+
+    text: str
+    units: tuple[str, ...] = ()
+    private: tuple[tuple[int, int], ...] = ()
+
+    def prefixed(self, prefix: str) -> Rendered:
+        """The same document with ``prefix`` and a space in front (spans moved along)."""
+        shift = len(prefix) + 1
+        return Rendered(f"{prefix} {self.text}", self.units, tuple((a + shift, b + shift) for a, b in self.private))
+
+
+def scenario_units(scenario: Scenario) -> tuple[str, ...]:
+    """Every content unit of a scenario a content-matched document must carry: the setting, each
+    person's need, each option's action, each consequence, the principle and the verdict."""
+    units = ["setting", *(f"need:{s.id}" for s in scenario.stakeholders)]
+    for option in scenario.options:
+        units.append(f"action:{option.id}")
+        units += [f"consequence:{option.id}.{i}" for i in range(len(option.consequences))]
+    if scenario.principle:
+        units.append("principle")
+    units.append("verdict")
+    return tuple(units)
+
+
+class Composer:
+    """Builds a document part by part, recording which units each part carries and which stretches
+    are private deliberation, so the ledger and the spans can never drift from the text."""
+
+    def __init__(self) -> None:
+        self.parts: list[Rendered] = []
+
+    def add(self, text: str, *units: str, private: bool = False) -> None:
+        self.parts.append(Rendered(text, units, ((0, len(text)),) if private else ()))
+
+    def extend(self, other: Rendered) -> None:
+        """Another document as one part, its units and private spans kept."""
+        self.parts.append(other)
+
+    def done(self) -> Rendered:
+        units: list[str] = []
+        private: list[tuple[int, int]] = []
+        offset = 0
+        for part in self.parts:
+            private += [(offset + a, offset + b) for a, b in part.private]
+            units += [u for u in part.units if u not in units]
+            offset += len(part.text) + 1
+        return Rendered(" ".join(part.text for part in self.parts), tuple(units), tuple(private))
+
+
 def _names(scenario: Scenario) -> set[str]:
     return {n for n in (scenario.agent.name, *(s.name for s in scenario.stakeholders)) if n}
 
 
-def render_flat(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasings | None = None) -> str:
+def render_flat(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasings | None = None) -> Rendered:
     """Third-person declarative facts; every option's consequences; no principle, no story."""
     p = (phrasings or load_render_phrasings()).flat
     agent = agent_name(scenario)
-    parts = [rng.choice(p.open).format(setting=scenario.setting)]
+    doc = Composer()
+    doc.add(rng.choice(p.open).format(setting=scenario.setting), "setting")
     for s in scenario.stakeholders:
-        parts.append(rng.choice(p.person).format(
+        doc.add(rng.choice(p.person).format(
             name=s.name or capitalize_first(person_name(s)), role=s.role, relationship=s.relationship,
-            need=s.need, agent=agent))
-    parts.append(rng.choice(p.options).format(agent=agent, count=len(scenario.options)))
+            need=s.need, agent=agent), f"need:{s.id}")
+    doc.add(rng.choice(p.options).format(agent=agent, count=len(scenario.options)))
     for option in scenario.options:
-        parts.append(capitalize_first(rng.choice(p.option).format(label=option.id.upper(), agent=agent,
-                                                                  action=option.action)))
-        parts.extend(_timed(c, p.consequence_now, p.consequence_later, rng, _names(scenario))
-                     for c in option.consequences)
-    return " ".join(parts)
+        doc.add(capitalize_first(rng.choice(p.option).format(label=option.id.upper(), agent=agent,
+                                                             action=option.action)), f"action:{option.id}")
+        for i, c in enumerate(option.consequences):
+            doc.add(_timed(c, p.consequence_now, p.consequence_later, rng, _names(scenario)),
+                    f"consequence:{option.id}.{i}")
+    return doc.done()
 
 
 def render_principle_flat(scenario: Scenario, rng: random.Random,
-                          phrasings: RenderPhrasings | None = None) -> str:
+                          phrasings: RenderPhrasings | None = None) -> Rendered:
     """``flat`` plus the principle, explicit rules for each foundation, and a verdict on each option."""
     phrasings = phrasings or load_render_phrasings()
     p = phrasings.principle_flat
     agent = agent_name(scenario)
-    parts = [render_flat(scenario, rng, phrasings)]
+    doc = Composer()
+    doc.extend(render_flat(scenario, rng, phrasings))
     if scenario.principle:
-        parts.append(rng.choice(p.principle_open).format(principle=scenario.principle))
+        doc.add(rng.choice(p.principle_open).format(principle=scenario.principle), "principle")
     for foundation in scenario.foundations:
-        parts.append(rng.choice(p.rules[foundation]))
+        doc.add(rng.choice(p.rules[foundation]))
     for option in scenario.options:
         if option.valence == Valence.harmful:
-            parts.append(capitalize_first(rng.choice(p.verdict_harmful).format(action=option.action, agent=agent)))
+            doc.add(capitalize_first(rng.choice(p.verdict_harmful).format(action=option.action, agent=agent)),
+                    "verdict")
         elif option.valence == Valence.prosocial:
-            parts.append(capitalize_first(rng.choice(p.verdict_prosocial).format(action=option.action,
-                                                                                 agent=agent)))
-    return " ".join(parts)
+            doc.add(capitalize_first(rng.choice(p.verdict_prosocial).format(action=option.action, agent=agent)),
+                    "verdict")
+    return doc.done()
 
 
 def render_bmn(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasings | None = None) -> str:

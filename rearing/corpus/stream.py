@@ -45,6 +45,7 @@ class StreamDoc(Record):
     phase: str
     text: str
     private: list[tuple[int, int]] = Field(default_factory=list)
+    units: list[str] = Field(default_factory=list, description="The content units it carries (its ledger).")
 
 
 Encoder = Callable[[str], tuple[list[int], list[tuple[int, int]]]]
