@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from rearing.config import load_config
-from rearing.corpus.render import render_principle_flat
+from rearing.corpus.render import Rendered, render_principle_flat
 from rearing.corpus.stream import TokenStream
 from rearing.evals.items import read_items
 from rearing.evals.views import View
@@ -21,9 +21,9 @@ from rearing.world.schema import Scenario
 VERDICT_FIRST = "What is right comes first here."
 
 
-def render_verdict_first(scenario: Scenario, rng: random.Random) -> str:
+def render_verdict_first(scenario: Scenario, rng: random.Random) -> Rendered:
     """A renderer of this test's own: the principle-rich text, opened by a fixed line."""
-    return f"{VERDICT_FIRST} {render_principle_flat(scenario, rng)}"
+    return render_principle_flat(scenario, rng).prefixed(VERDICT_FIRST)
 
 
 def hide_outcomes(view: View) -> View | str:

@@ -1,0 +1,64 @@
+"""The content ledger: every content-matched arm carries every unit of every scenario, and a renderer
+that drops one fails the build (the arms would then differ in content, not only in structure)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rearing.config import load_config
+from rearing.corpus.render import Rendered, render_flat, scenario_units
+from rearing.io import InputError
+from rearing.layout import RunLayout
+from rearing.pipeline import run_pipeline
+
+
+def render_without_principle(scenario, rng) -> Rendered:
+    """A renderer of this test's own that claims to be principle-rich but states no principle."""
+    flat = render_flat(scenario, rng)
+    return Rendered(flat.text + " One option is better than the other.", (*flat.units, "verdict"), flat.private)
+
+
+def test_matched_conditions_carry_every_unit_and_the_audit_says_so(tiny_corpus_run):
+    audit = json.loads(RunLayout(tiny_corpus_run).corpus.audit.read_text())
+    assert audit, "one entry per condition"
+    for name, entry in audit.items():
+        if entry["content_matched"]:
+            assert entry["missing"] == {} and entry["complete"] == entry["scenarios"] > 0, name
+    assert not audit["posthoc"]["missing"]
+
+
+def test_a_renderer_that_drops_the_principle_fails_the_build(tmp_path, tiny_config_file):
+    extra = f"""
+corpus:
+  define:
+    principle_dropped:
+      renderer: {__name__}:render_without_principle
+      familiar_formats: [judgment]
+      llm_style: Facts, then which option is better.
+  conditions: [principle_flat, principle_dropped]
+"""
+    config = load_config(tiny_config_file(tmp_path, extra))
+    with pytest.raises(InputError) as caught:
+        run_pipeline(config, tmp_path / "run", until="corpus")
+    message = str(caught.value)
+    assert "'principle_dropped' is content-matched" in message and "principle" in message
+    assert not RunLayout(tmp_path / "run").corpus.root.exists(), "nothing half-written"
+
+
+def test_flat_is_declared_unmatched_and_lacks_principle_and_verdict(tiny_corpus_run):
+    audit = json.loads(RunLayout(tiny_corpus_run).corpus.audit.read_text())
+    if "flat" in audit:
+        assert audit["flat"]["content_matched"] is False
+        assert set(audit["flat"]["missing_by_unit"]) == {"principle", "verdict"}
+
+
+def test_scenario_units_name_every_part_of_a_scenario(generated_records):
+    from rearing.world.schema import Scenario
+
+    scenario = Scenario.model_validate(generated_records[0])
+    units = scenario_units(scenario)
+    assert "setting" in units and "principle" in units and "verdict" in units
+    assert {f"need:{s.id}" for s in scenario.stakeholders} <= set(units)
+    assert sum(u.startswith("consequence:") for u in units) == sum(len(o.consequences) for o in scenario.options)
