@@ -99,6 +99,11 @@ class LLMConfig(Section):
     backoff_base: float = Field(1.0, ge=0.0, description="First backoff delay in seconds; doubles.")
     content_retries: int = Field(1, ge=0, description="Re-asks when output fails the content check.")
     cache_dir: str = Field(".cache/llm", description="On-disk response cache (relative to the run).")
+    max_fallback_share: float = Field(
+        0.05, ge=0.0, le=1.0,
+        description="Largest share of a condition's moral documents that may keep their template text "
+                    "after the LLM failed the content check; more fails the build.",
+    )
 
 
 class CorpusConfig(Section):

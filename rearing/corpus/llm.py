@@ -63,6 +63,9 @@ class RenderRequest:
     prompt: str
     required: tuple[str, ...]
     fallback: Callable[[], str]
+    check: Callable[[str], list[str]] | None = None
+    """Further checks of an answer's text (cached answers included): the problems found, each phrased
+    so the model can fix it on a re-ask; an empty list accepts the answer."""
 
 
 @dataclass
@@ -144,6 +147,21 @@ def content_check(text: str, required: Sequence[str]) -> list[str]:
             continue
         missing.append(phrase)
     return missing
+
+
+def content_share(phrase: str, text: str) -> tuple[float, list[str]]:
+    """The share of ``phrase``'s content words that ``text`` contains (up to a simple inflection,
+    ignoring case and punctuation), and the words it lacks. A phrase without content words counts
+    as fully present when it appears verbatim (after normalisation), else as absent."""
+    phrase_words = _words(phrase)
+    content = list(dict.fromkeys(_content_words(phrase_words)))
+    text_words = _words(text)
+    if not content:
+        present = bool(phrase_words) and f" {' '.join(phrase_words)} " in f" {' '.join(text_words)} "
+        return (1.0, []) if present else (0.0, [phrase])
+    stems = {_stem(w) for w in text_words}
+    absent = [w for w in content if _stem(w) not in stems]
+    return 1.0 - len(absent) / len(content), absent
 
 
 def cache_key(config: LLMConfig, system: str, prompt: str) -> str:
@@ -279,6 +297,8 @@ class LLMBackend:
         key = cache_key(self.config, request.system, request.prompt)
         async with locks.setdefault(key, asyncio.Lock()):
             cached = self._cache_get(key, request.required)
+            if cached is not None and request.check is not None and request.check(cached):
+                cached = None
             if cached is not None:
                 self.stats["cache_hits"] += 1
                 return RenderResult(request.key, cached, "cache", 0, None)
@@ -315,14 +335,19 @@ class LLMBackend:
                 note = "Answer with the text inside <text>...</text> tags and nothing else."
             else:
                 missing = content_check(text, request.required)
-                if not missing:
+                problems = request.check(text) if request.check is not None else []
+                if not missing and not problems:
                     return text
-                problem = "missing required content: " + "; ".join(repr(m) for m in missing)
-                note = (
-                    "Your previous answer left out required content. Keep the same story but include: "
-                    + "; ".join(missing)
-                    + ". Answer inside <text>...</text> tags."
-                )
+                problem = "; ".join((["missing required content: " + "; ".join(repr(m) for m in missing)]
+                                     if missing else []) + problems)
+                note = ""
+                if missing:
+                    note = ("Your previous answer left out required content. Keep the same story but include: "
+                            + "; ".join(missing) + ". ")
+                if problems:
+                    note += ("Your previous answer was not accepted: " + "; ".join(problems)
+                             + ". Keep the same story and fix this. ")
+                note += "Answer inside <text>...</text> tags."
             self.stats["content_rejected"] += 1
             log.info("%s: answer rejected (ask %d): %s", request.key, ask + 1, self._redact(problem))
             prompt = f"{request.prompt}\n\nNote: {note}"

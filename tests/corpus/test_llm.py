@@ -28,6 +28,7 @@ from rearing.corpus.llm import (
     backoff_delay,
     cache_key,
     content_check,
+    content_share,
     parse_output,
 )
 
@@ -124,6 +125,14 @@ def test_content_check() -> None:
     assert content_check(text, ["told the truth", "13 coins", "Bo"]) == ["told the truth", "13 coins", "Bo"]
     assert content_check("the owner's wallet", ["owner wallet"]) == []
     assert content_check("anything", []) == []
+
+
+def test_content_share() -> None:
+    assert content_share("A loan is a promise to return.", "I RETURNED it: a promise is a promise, a loan a loan.") \
+        == (1.0, [])
+    share, absent = content_share("A secret shared in trust is not yours to spread.", "Trust kept; the secret spread.")
+    assert share == 0.75 and absent == ["shared"]
+    assert content_share("to be", "or not to be") == (1.0, []) and content_share("to be", "or not") == (0.0, ["to be"])
 
 
 def test_cache_key_and_backoff() -> None:
@@ -277,3 +286,20 @@ def test_unreachable_server_falls_back(tmp_path: Path) -> None:
     assert [r.source for r in results] == ["fallback"] * 3
     assert backend.stats["fallbacks"] == 3 and backend.stats["retried_http"] == 3
     assert cache_files(tmp_path) == []
+
+
+def test_request_check_reasks_falls_back_and_guards_the_cache(server: FakeLLM, tmp_path: Path) -> None:
+    def no_owner(text: str) -> list[str]:
+        return ["leave the owner out"] if "owner" in text else []
+
+    plain = request("ok", 7)
+    assert LLMBackend(config_for(server), tmp_path, api_key=SECRET).render([plain])[0].source == "llm"
+    checked = RenderRequest(key=plain.key, system=plain.system, prompt=plain.prompt, required=plain.required,
+                            fallback=plain.fallback, check=no_owner)
+    backend = LLMBackend(config_for(server), tmp_path, api_key=SECRET)
+    result = backend.render([checked])[0]
+    assert result.source == "fallback" and result.text == "TEMPLATE ok 7"
+    assert "leave the owner out" in result.error
+    assert backend.stats["cache_hits"] == 0 and backend.stats["content_rejected"] == 2 and server.total == 3
+    note = server.prompts[-1].split("Note:")[1]
+    assert "was not accepted: leave the owner out" in note and "<text>" in note
