@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from rearing.corpus.conditions import all_conditions, builtin_renderers, renderer_function
-from rearing.corpus.render import load_render_phrasings, render_bmn, render_principle_flat
+from rearing.corpus.render import (
+    load_render_phrasings,
+    render_bmn,
+    render_bmn_implicit,
+    render_principle_flat,
+)
 from rearing.datafile import package_data
 from rearing.io import InputError
 from rearing.world.generate import GeneratorSettings, ScenarioGenerator
@@ -82,18 +87,48 @@ def test_edited_phrasing_changes_the_rendered_text(edited, scenarios):
     phrasings = load_render_phrasings(path)
     changed = 0
     for scenario in scenarios:
-        default = render_bmn(scenario, random.Random(scenario.id))
-        custom = render_bmn(scenario, random.Random(scenario.id), phrasings=phrasings)
+        default = render_bmn_implicit(scenario, random.Random(scenario.id)).text
+        custom = render_bmn_implicit(scenario, random.Random(scenario.id), phrasings=phrasings).text
         assert custom == default.replace("Looking back, what stays with me", "In hindsight, what stays with me")
         changed += custom != default
     assert changed > 0
+
+
+def test_edited_lesson_phrasing_reaches_the_narrative(edited, scenarios):
+    path, _ = edited("It taught me something I still believe:", "It left me with a belief:")
+    phrasings = load_render_phrasings(path)
+    texts = [render_bmn(s, random.Random(s.id), phrasings).text for s in scenarios]
+    assert any("It left me with a belief:" in t for t in texts)
+    assert not any("It taught me something I still believe" in t for t in texts)
+
+
+def test_outcomes_must_cover_every_consequence_kind_in_three_forms(edited):
+    text = PACKAGED.read_text(encoding="utf-8")
+    block = re.search(r"      unspecified:\n        - \{base: be worse off.*\n", text).group()
+    path, _ = edited(block, "")
+    assert "bmn.outcomes: harm: every consequence kind needs outcomes; missing: unspecified" in (
+        refusal(path))
+    path, line = edited("{base: get hurt, past: got hurt, perfect: been hurt}",
+                        "{base: get hurt, past: got hurt}")
+    message = refusal(path)
+    assert message.startswith(f"{path}:{line}: bmn.outcomes.harm.physical[0].perfect")
+    assert "Field required" in message
+
+
+def test_a_verdict_must_name_the_prosocial_action_and_what_happened(edited):
+    chose_well = "I chose to {good}, and I would do it again: {did}. Had I chosen to {bad}, {would}."
+    path, line = edited(f'- "{chose_well}"', '- "I would do it again: {did}. Had I chosen to {bad}, {would}."')
+    message = refusal(path)
+    assert message.startswith(f"{path}:{line}: bmn.verdict_chose_well") and "missing slot {good}" in message
+    path, line = edited('- "{name} wanted me to {bad}"', '- "{name} wanted me to {bad}, which was {right}"')
+    assert "unknown slot {right}" in refusal(path)
 
 
 def test_edited_rules_reach_principle_flat(edited, scenarios):
     path, _ = edited("Honesty is a virtue, and deceiving people is wrong.",
                      "Telling the truth is a virtue, and deceiving people is wrong.")
     phrasings = load_render_phrasings(path)
-    texts = [render_principle_flat(s, random.Random(s.id), phrasings) for s in scenarios]
+    texts = [render_principle_flat(s, random.Random(s.id), phrasings).text for s in scenarios]
     assert any("Telling the truth is a virtue" in t for t in texts)
     assert not any("Honesty is a virtue, and" in t for t in texts)
 
