@@ -312,7 +312,7 @@ def corpus_stats(run: Annotated[Path, typer.Argument(help="A run directory.")]) 
         table.add_column(header, justify="right", no_wrap=True)
     for name, row in data["conditions"].items():
         table.add_row(name, *(f"{row[c]:,}" if isinstance(row[c], int) else f"{row[c]}" for c in columns))
-    Console(width=max(console.width, 120)).print(table)
+    Console(width=max(console.width, 160)).print(table)
 
 
 @corpus_app.command("show")

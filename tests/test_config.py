@@ -154,7 +154,7 @@ def test_a_defined_condition_names_a_renderer_and_a_condition_of_the_registry(tm
     with pytest.raises(InputError) as info:
         load_config(path)
     renderer = (f"{path}:8: corpus.define.named_like_a_condition.renderer: unknown renderer 'bmn_developmental' "
-                "(known: flat, principle_flat, bmn, or module:function)")
+                "(known: flat, principle_flat, bmn, bmn_implicit, or module:function)")
     matched = f"{path}:9: corpus.define.named_like_a_condition.length_matched_to: unknown condition 'bmn_shufled'"
     assert info.value.problems == [renderer, matched]
 

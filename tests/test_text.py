@@ -42,7 +42,7 @@ def scenario(**changes) -> Scenario:
 def test_an_agent_without_a_name_is_the_role_everywhere():
     unnamed = scenario()
     assert agent_name(unnamed) == people_names(unnamed)[SELF] == "the stall keeper"
-    text = render_flat(unnamed, random.Random(0))
+    text = render_flat(unnamed, random.Random(0)).text
     assert "the stall keeper" in text.lower() and "the agent" not in text.lower()
 
 

@@ -38,6 +38,8 @@ corpus:
       familiar_formats: [judgment]
       llm_style: Facts, then which option is better.
   conditions: [principle_flat, principle_dropped]
+train:
+  conditions: [principle_flat]
 """
     config = load_config(tiny_config_file(tmp_path, extra))
     with pytest.raises(InputError) as caught:

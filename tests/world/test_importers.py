@@ -482,7 +482,7 @@ def test_unreadable_sentences_fall_back_to_a_verb_phrase_and_are_recorded() -> N
 
 def rendered_texts(scenario: Scenario) -> list[str]:
     """The scenario as every corpus renderer and every eval item format shows it."""
-    texts = [render(scenario, random.Random(seed))
+    texts = [render(scenario, random.Random(seed)).text
              for render in (render_flat, render_principle_flat, render_bmn) for seed in range(8)]
     view = scenario_view(scenario)
     if view is not None:
@@ -503,9 +503,9 @@ def test_rendered_items_and_corpus_read_the_action_after_the_agent() -> None:
     assert continuation.choices[0] == " tell her friend the truth."
     ab = render_item(view, "ab", prosocial_first=True).prompt
     assert "A. Tell her friend the truth. Likely result:" in ab
-    flat = " ".join(render_flat(priya, random.Random(seed)) for seed in range(8))
+    flat = " ".join(render_flat(priya, random.Random(seed)).text for seed in range(8))
     assert re.search(r"(?:Priya can|chooses to|is to) tell her friend the truth", flat)
-    bmn = " ".join(render_bmn(priya, random.Random(seed)) for seed in range(8))
+    bmn = " ".join(render_bmn(priya, random.Random(seed)).text for seed in range(8))
     assert re.search(r"I (?:chose|decided) to tell her friend the truth", bmn)
     for scenario in [*import_moral_stories(MS_SMALL), *import_moral_stories(MS_SENTENCES)]:
         for text in rendered_texts(scenario):
