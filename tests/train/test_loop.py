@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from rearing.config import TrainConfig
+from rearing.config import TrainConfig, load_config
 from rearing.corpus.stream import StreamDoc, TokenStream, encode_stream, hf_encoder, stream_written
 from rearing.io import InputError
 from rearing.layout import JobLayout, RunLayout
@@ -161,6 +161,39 @@ def test_private_reasoning_is_masked_in_the_labels_the_loop_sees(tiny_corpus_run
                 assert (label == IGNORE) == (is_private and not private_in_loss)
     assert total_private > 0
     assert (masked > 0) == (not private_in_loss)
+
+
+def test_a_narrative_corpus_trains_with_its_deliberation_masked_by_default(tiny_corpus_run, tmp_path, monkeypatch):
+    """The corpus's own narratives carry private spans, and the default config never trains on them."""
+    from rearing.config import TrainConfig
+
+    run = RunLayout(tiny_corpus_run)
+    stream = TokenStream.open(run.corpus.stream("bmn_developmental"))
+    private_positions = {p for a, b in stream.private for p in range(int(a), int(b))}
+    assert len(stream.private) > 0 and private_positions
+    assert TrainConfig().private_in_loss is False
+    seen = []
+    real_make_batch = loop.make_batch
+
+    def recording(stream_, starts, context, private):
+        inputs, labels = real_make_batch(stream_, starts, context, private)
+        seen.append((starts.copy(), labels.clone()))
+        return inputs, labels
+
+    monkeypatch.setattr(loop, "make_batch", recording)
+    cfg = load_config(None, "smoke").train.model_copy(update={
+        "steps": 4, "context_length": 64, "batch_size": 8, "warmup_steps": 1, "threads": 2, "precision": "fp32",
+        "checkpoint_every": 100})
+    assert cfg.private_in_loss is False
+    train(make_job(run, tmp_path / "out", "bmn_developmental", 0), cfg, progress=False)
+    masked = hit = 0
+    for starts, labels in seen:
+        for row, start in zip(labels, starts, strict=True):
+            for label, position in zip(row.tolist(), range(int(start) + 1, int(start) + 65), strict=True):
+                if position in private_positions:
+                    hit += 1
+                    masked += label == IGNORE
+    assert hit > 0 and masked == hit
 
 
 def test_trained_model_reloads_with_plain_transformers_and_same_logits(tiny_corpus_run, tmp_path, monkeypatch, tiny_train_config):
