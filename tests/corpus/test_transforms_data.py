@@ -20,16 +20,21 @@ def refusal(path) -> str:
 def test_unknown_slot_and_empty_list_are_refused(edited_data):
     path, line = edited_data("transforms.yaml", """'{name} told me, "{sentence}"'""", """'{name} told me, "{s}"'""")
     message = refusal(path)
-    assert message.startswith(f"{path}:{line}: social.say") and "unknown slot {s}" in message
+    assert message.startswith(f"{path}:{line}: social.them.before") and "unknown slot {s}" in message
     assert "allowed slots: {name}, {sentence}" in message
 
     path, line = edited_data(
         "transforms.yaml",
-        '  step:\n    - "Then I noticed that"\n    - "I saw that"\n    - "I found that"\n    - "It turned out that"\n',
+        '  step:\n    - "Then I noticed that"\n    - "I saw that"\n    - "I found that"\n    - "It turned out that"\n'
+        '    - "I soon learned that"\n',
         "  step: []\n",
     )
     message = refusal(path)
     assert message.startswith(f"{path}:{line}: lived.step") and "at least 1 item" in message
+
+    path, line = edited_data("transforms.yaml", """'"{first}" I said, "{second}"'""", """'"{first}" I said.'""")
+    message = refusal(path)
+    assert message.startswith(f"{path}:{line}: social.me.split") and "missing slot {second}" in message
 
 
 def test_edited_phrasings_change_the_transformed_text(edited_data):
