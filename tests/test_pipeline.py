@@ -59,7 +59,7 @@ def test_failed_stage_leaves_previous_output_intact(config, tmp_path, monkeypatc
     run_dir = tmp_path / "run"
     run_pipeline(config, run_dir, until="world")
     before = (RunLayout(run_dir).world.scenarios).read_bytes()
-    import rearing.world.stage as stage
+    from rearing.world import stage
 
     def boom(*args, **kwargs):
         raise RuntimeError("killed mid-stage")
@@ -135,7 +135,7 @@ def test_editing_a_renderer_of_your_own_reruns_the_corpus(tmp_path, monkeypatch)
     monkeypatch.syspath_prepend(str(tmp_path))
     path = tmp_path / "c.yaml"
     path.write_text("preset: smoke\nworld:\n  n_scenarios: 150\ncorpus:\n  general_docs: 100\n  vocab_size: 600\n"
-                    "  define:\n    plain:\n      renderer: renderers_of_a_pipeline_test:render\n"
+                    "  define:\n    plain:\n      renderer: renderers_of_a_pipeline_test:render\n      content_matched: false\n"
                     "  conditions: [flat, plain]\n")
     config = load_config(path)
     run_dir = tmp_path / "run"

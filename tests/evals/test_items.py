@@ -9,7 +9,13 @@ import pytest
 import yaml
 
 from rearing.config import SplitConfig, load_config
-from rearing.corpus.conditions import Condition, all_conditions, familiar_conditions, neutral_formats
+from rearing.corpus.conditions import (
+    Condition,
+    all_conditions,
+    default_conditions,
+    familiar_conditions,
+    neutral_formats,
+)
 from rearing.corpus.lexicon import load_lexicon
 from rearing.corpus.stream import TokenStream
 from rearing.datafile import load_yaml, package_data
@@ -39,7 +45,7 @@ from rearing.world.split import split_scenarios
 SEED = 3
 PRESSURE_CAP = 24
 ITEM_SUITES = {name: suite for name, suite in builtin_suites().items() if suite.kind == "items"}
-CONDITIONS = all_conditions()
+CONDITIONS = {name: all_conditions()[name] for name in default_conditions()}
 
 
 def suites(*names: str) -> dict[str, Suite]:
