@@ -132,11 +132,8 @@ def private_stream(tmp_path: Path, tokenizer_dir: Path) -> tuple[Path, list[tupl
     return out, ranges
 
 
-@pytest.mark.parametrize("private_in_loss", [True, False])
-def test_private_reasoning_is_masked_in_the_labels_the_loop_sees(tiny_corpus_run, tmp_path, monkeypatch, tiny_train_config,
-                                                                  private_in_loss):
-    stream_dir, ranges = private_stream(tmp_path, RunLayout(tiny_corpus_run).corpus.tokenizer)
-    assert len(ranges) == 40 and all(b > a for a, b in ranges)
+def record_batches(monkeypatch) -> list:
+    """(window starts, labels) of every batch the loop builds, as it passes them to the loss."""
     seen = []
     real_make_batch = loop.make_batch
 
@@ -146,6 +143,15 @@ def test_private_reasoning_is_masked_in_the_labels_the_loop_sees(tiny_corpus_run
         return inputs, labels
 
     monkeypatch.setattr(loop, "make_batch", recording)
+    return seen
+
+
+@pytest.mark.parametrize("private_in_loss", [True, False])
+def test_private_reasoning_is_masked_in_the_labels_the_loop_sees(tiny_corpus_run, tmp_path, monkeypatch, tiny_train_config,
+                                                                  private_in_loss):
+    stream_dir, ranges = private_stream(tmp_path, RunLayout(tiny_corpus_run).corpus.tokenizer)
+    assert len(ranges) == 40 and all(b > a for a, b in ranges)
+    seen = record_batches(monkeypatch)
     cfg = tiny_train_config(steps=3, context_length=32, private_in_loss=private_in_loss)
     job = TrainJob("private", 0, stream_dir, RunLayout(tiny_corpus_run).corpus.tokenizer, tmp_path / "out")
     train(job, cfg, progress=False)
@@ -172,15 +178,7 @@ def test_a_narrative_corpus_trains_with_its_deliberation_masked_by_default(tiny_
     private_positions = {p for a, b in stream.private for p in range(int(a), int(b))}
     assert len(stream.private) > 0 and private_positions
     assert TrainConfig().private_in_loss is False
-    seen = []
-    real_make_batch = loop.make_batch
-
-    def recording(stream_, starts, context, private):
-        inputs, labels = real_make_batch(stream_, starts, context, private)
-        seen.append((starts.copy(), labels.clone()))
-        return inputs, labels
-
-    monkeypatch.setattr(loop, "make_batch", recording)
+    seen = record_batches(monkeypatch)
     cfg = load_config(None, "smoke").train.model_copy(update={
         "steps": 4, "context_length": 64, "batch_size": 8, "warmup_steps": 1, "threads": 2, "precision": "fp32",
         "checkpoint_every": 100})
