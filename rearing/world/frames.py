@@ -503,17 +503,10 @@ def _load_dir(directory: Path, only: tuple[str, ...] | None = None) -> Frames:
     return Frames(families=families, social=social)
 
 
+@lru_cache(maxsize=1)
 def _packaged_frames() -> Frames:
-    return _cached_frames(str(default_frames_dir()))
-
-
-_CACHE: dict[str, Frames] = {}
-
-
-def _cached_frames(directory: str) -> Frames:
-    if directory not in _CACHE:
-        _CACHE[directory] = _load_dir(Path(directory))
-    return _CACHE[directory]
+    """The packaged frames, read and validated once per process (the generator asks on every run)."""
+    return _load_dir(default_frames_dir())
 
 
 def lint_frames(path: str | Path) -> list[str]:
