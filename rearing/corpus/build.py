@@ -87,8 +87,8 @@ def render_moral(name: str, condition: Condition, scenarios: list[Scenario], rep
             if target_render is not None:
                 target = len(as_rendered(target_render(scenario, seeded_rng(seed, target_name, scenario.id, rep)))
                              .text.split())
-                text = _extend_to(doc.text, target, lambda k, s=scenario, r=rep: as_rendered(
-                    render(s, seeded_rng(seed, name, s.id, r, k))).text)
+                text = _extend_to(doc.text, target, lambda k, s=scenario, r=rep: public_text(as_rendered(
+                    render(s, seeded_rng(seed, name, s.id, r, k)))))
                 doc = Rendered(text, doc.units, doc.private)
             docs.append(CorpusDoc(
                 id=f"{name}:{scenario.id}:{rep}", kind="moral", scenario_id=scenario.id,
@@ -106,14 +106,17 @@ def as_rendered(document: Rendered | str) -> Rendered:
 
 def content_audit(conditions: Mapping[str, Condition], moral: Mapping[str, list[CorpusDoc]],
                   scenarios: list[Scenario]) -> dict:
-    """Per condition: which content units each scenario's documents carry, against what the scenario
-    has (:func:`scenario_units`). Content-matched conditions must carry every unit."""
-    needed = {s.id: scenario_units(s) for s in scenarios}
+    """Per condition: which content units every document of each scenario carries (a unit counts
+    only if each repeat has it), against what the scenario has (:func:`scenario_units`, plus the
+    deliberation for narrative conditions). Content-matched conditions must carry every unit."""
     audit = {}
     for name, docs in moral.items():
+        extra = ("deliberation",) if conditions[name].private_deliberation else ()
+        needed = {s.id: (*scenario_units(s), *extra) for s in scenarios}
         carried: dict[str, set[str]] = {}
         for doc in docs:
-            carried.setdefault(doc.scenario_id, set()).update(doc.units)
+            units = set(doc.units)
+            carried[doc.scenario_id] = carried[doc.scenario_id] & units if doc.scenario_id in carried else units
         missing = {sid: [u for u in units if u not in carried.get(sid, set())] for sid, units in needed.items()}
         by_unit = Counter(u.split(":")[0] for units in missing.values() for u in units)
         audit[name] = {
@@ -153,9 +156,22 @@ def _extend_to(text: str, target_words: int, paraphrase) -> str:
                 break
             added.append(sentence)
             words += len(sentence.split())
+        if not added:
+            raise ValueError(f"a paraphrase added no words (after {k - 1} paraphrases, {words} of {target_words})")
         text += "\n\n" + " ".join(added)
         k += 1
     return text
+
+
+def public_text(document: Rendered) -> str:
+    """A document's text without its private deliberation: what a paraphrase may add to another
+    document (the added text carries no private spans, so it would otherwise reach the loss)."""
+    kept, start = [], 0
+    for a, b in document.private:
+        kept.append(document.text[start:a])
+        start = b
+    kept.append(document.text[start:])
+    return " ".join(" ".join(kept).split())
 
 
 def interleave(moral: list[CorpusDoc], general: list[CorpusDoc]) -> list[CorpusDoc]:

@@ -47,6 +47,8 @@ class Condition(DataRecord):
         True, description="Carries every content unit of each scenario (setting, needs, actions, "
         "consequences, principle, verdict); the corpus build fails if a document misses one.")
     in_default_set: bool = Field(True, description="Built when a config does not list its conditions.")
+    private_deliberation: bool = Field(
+        False, description="Its documents carry the narrator's private deliberation (audited like any unit).")
 
     @field_validator("transform_general")
     @classmethod

@@ -199,10 +199,10 @@ def rewrite_problems(answer: str, doc, scenario: Scenario) -> list[str]:
         if share < PRINCIPLE_SHARE - 1e-9:
             problems.append(f"state the principle outside any private deliberation with its key words "
                             f"(missing: {', '.join(absent)}): {scenario.principle}")
-    prosocial = scenario.option(Valence.prosocial)
-    if "verdict" in doc.units and prosocial is not None and not carries_verdict(public, prosocial.action):
+    judged = scenario.option(Valence.prosocial) or scenario.option(Valence.harmful)
+    if "verdict" in doc.units and judged is not None and not carries_verdict(public, judged.action):
         problems.append(f"end with the conclusion outside any private deliberation: a sentence naming the "
-                        f"right path ({prosocial.action}) that says it was right or the one to walk again")
+                        f"path ({judged.action}) that says whether it was the one to walk")
     return problems
 
 

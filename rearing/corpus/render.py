@@ -216,14 +216,16 @@ class Rendered:
 
 def scenario_units(scenario: Scenario) -> tuple[str, ...]:
     """Every content unit of a scenario a content-matched document must carry: the setting, each
-    person's need, each option's action, each consequence, the principle and the verdict."""
+    person's need, each option's action, each consequence, the principle and (when an option is
+    prosocial or harmful, so there is one to give) the verdict."""
     units = ["setting", *(f"need:{s.id}" for s in scenario.stakeholders)]
     for option in scenario.options:
         units.append(f"action:{option.id}")
         units += [f"consequence:{option.id}.{i}" for i in range(len(option.consequences))]
     if scenario.principle:
         units.append("principle")
-    units.append("verdict")
+    if scenario.option(Valence.prosocial) or scenario.option(Valence.harmful):
+        units.append("verdict")
     return tuple(units)
 
 

@@ -64,3 +64,46 @@ def test_scenario_units_name_every_part_of_a_scenario(generated_records):
     assert "setting" in units and "principle" in units and "verdict" in units
     assert {f"need:{s.id}" for s in scenario.stakeholders} <= set(units)
     assert sum(u.startswith("consequence:") for u in units) == sum(len(o.consequences) for o in scenario.options)
+
+
+def test_a_unit_counts_only_if_every_repeat_of_a_scenario_carries_it(generated_records):
+    from rearing.corpus.build import CorpusDoc, content_audit
+    from rearing.corpus.conditions import all_conditions
+    from rearing.world.schema import Scenario
+
+    scenario = Scenario.model_validate(generated_records[0])
+    units = list(scenario_units(scenario))
+    docs = [CorpusDoc(id=f"x:{scenario.id}:{rep}", kind="moral", phase="main", text="t", scenario_id=scenario.id,
+                      units=units if rep == 0 else [u for u in units if u != "principle"]) for rep in range(2)]
+    audit = content_audit({"principle_flat": all_conditions()["principle_flat"]}, {"principle_flat": docs}, [scenario])
+    assert audit["principle_flat"]["missing"] == {scenario.id: ["principle"]}
+
+
+def test_narrative_conditions_must_carry_the_deliberation(generated_records):
+    from rearing.corpus.build import CorpusDoc, content_audit
+    from rearing.corpus.conditions import all_conditions
+    from rearing.world.schema import Scenario
+
+    scenario = Scenario.model_validate(generated_records[0])
+    doc = CorpusDoc(id=f"x:{scenario.id}:0", kind="moral", phase="main", text="t", scenario_id=scenario.id,
+                    units=list(scenario_units(scenario)))
+    audit = content_audit({"bmn_shuffled": all_conditions()["bmn_shuffled"]}, {"bmn_shuffled": [doc]}, [scenario])
+    assert audit["bmn_shuffled"]["missing"] == {scenario.id: ["deliberation"]}
+
+
+def test_a_scenario_with_no_valenced_option_owes_no_verdict(generated_records):
+    from rearing.world.schema import Scenario, Valence
+
+    record = json.loads(json.dumps(generated_records[0]))
+    for option in record["options"]:
+        option["valence"] = Valence.neutral.value
+    assert "verdict" not in scenario_units(Scenario.model_validate(record))
+
+
+def test_length_matching_adds_only_public_text_and_stops_when_a_paraphrase_adds_nothing():
+    from rearing.corpus.build import _extend_to, public_text
+
+    doc = Rendered("I stood there. I weighed it all. Then I went home.", (), ((15, 32),))
+    assert public_text(doc) == "I stood there. Then I went home."
+    with pytest.raises(ValueError, match="added no words"):
+        _extend_to("Short.", 10, lambda k: "")
