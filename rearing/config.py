@@ -29,6 +29,7 @@ from rearing.corpus.conditions import (
 )
 from rearing.datafile import import_reference, package_data, raise_problems, read_yaml, validate_yaml
 from rearing.evals.pressure import MANY_SHOT_K
+from rearing.evals.schema import ScoringRule
 from rearing.evals.suites import Suite, SuiteName, all_suites
 from rearing.io import InputError
 
@@ -188,6 +189,15 @@ class EvalConfig(Section):
         None, ge=1, description="Outcomes shown per option; None: all (prompts get long for small contexts)."
     )
     batch_size: int = Field(32, ge=1, description="Prompts per scoring batch.")
+    scoring_rule: ScoringRule = Field(
+        "calibrated", description="How a choice is picked for the verdict: calibrated (log-probability after "
+        "the prompt minus after the item's content-free prompt), sum or mean (per token). All three are stored.")
+    max_cut_share: float = Field(
+        0.01, ge=0.0, le=1.0, description="Share of a model's prompts that may be cut from the left to fit its "
+        "context; more fails the stage. A many-shot k with more than this share too long is skipped instead.")
+    chance_alpha: float = Field(
+        0.05, gt=0.0, lt=1.0, description="Family-wise level at which a null control (untrained, general-only) "
+        "is flagged as off chance on a suite and format (Bonferroni over the cells).")
     agentic_seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
     agentic_episodes: int = Field(20, ge=1, description="Episodes per agentic seed.")
     agentic_pressures: list[str] = Field(
@@ -199,7 +209,7 @@ class EvalConfig(Section):
     attack_steps: list[int] = Field(default_factory=lambda: [0, 25, 50, 100],
                                     description="Fine-tuning steps after which the core suites are re-run.")
     attack_suites: list[str] = Field(
-        default_factory=lambda: ["format", "stripped"], description="Item suites re-run after each attack step."
+        default_factory=lambda: ["hidden", "format", "stripped"], description="Item suites re-run after each attack step."
     )
     attack_lr: float = Field(1e-3, gt=0.0)
     attack_batch_size: int = Field(8, ge=1)

@@ -240,6 +240,10 @@ class EvalLayout:
         """One model's finished episode rows; written after its result rows, so it marks the model done."""
         return self.per_model / f"{_stem(name)}.agentic.parquet"
 
+    def untrained(self, seed: int) -> Path:
+        """The untrained null model of one training seed (a Hugging Face checkpoint folder)."""
+        return self.root / "untrained" / f"seed_{seed}"
+
     @property
     def attack_work(self) -> Path:
         return self.root / ".attack"

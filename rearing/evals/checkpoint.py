@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rearing.config import ExperimentConfig
-from rearing.evals.evaluate import ModelRef, Scoring, evaluate_model, summarize_rows, write_parquet
+from rearing.evals.evaluate import ModelRef, Scoring, evaluate_model, model_fit, summarize_rows, write_parquet
 from rearing.evals.items import items_written, read_items
 from rearing.evals.schema import AnswerKey, EvalItem
 from rearing.io import write_json_atomic
@@ -34,10 +34,12 @@ def evaluate_checkpoint(config: ExperimentConfig, run_dir: Path, checkpoint: Pat
 
     items, keys = run_items(config, run_dir)
     ref = ModelRef(path=checkpoint, name=checkpoint.name)
-    rows, episodes = evaluate_model(ref, eval_plan(config, RunLayout(run_dir), items, keys), scoring)
+    plan = eval_plan(config, RunLayout(run_dir), items, keys)
+    rows, episodes = evaluate_model(ref, plan, scoring)
     written = EvalLayout(out)
     write_parquet(written.results, rows)
     write_parquet(written.agentic, episodes)
     summary = summarize_rows(rows, episodes, run_conditions(config), models=[ref])["models"][ref.name]
+    summary["prompt_fit"] = model_fit(checkpoint, plan).to_dict()
     write_json_atomic(written.summary, summary)
     return summary

@@ -14,7 +14,7 @@ import logging
 import shutil
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -25,8 +25,10 @@ from rearing.config import EvalConfig, ExperimentConfig, PhaseConfig
 from rearing.corpus.conditions import Condition, neutral_formats
 from rearing.evals.agentic import LogLikelihoodPolicy, run_episodes
 from rearing.evals.attack import write_attack_stream
-from rearing.evals.schema import FORMATS, AnswerKey, EpisodeRow, EvalItem, ResultRow
-from rearing.evals.scorer import score_choices
+from rearing.evals.controls import by_condition, null_condition_names, null_controls, positive_control
+from rearing.evals.schema import FORMATS, SCORING_RULES, AnswerKey, EpisodeRow, EvalItem, ResultRow
+from rearing.evals.fit import PromptFit, prompt_fit
+from rearing.evals.scorer import best_choice, context_positions, model_max_length, positions_needed, score_choices
 from rearing.evals.suites import Suite
 from rearing.io import atomic_open
 from rearing.layout import AttackLayout, JobLayout
@@ -94,18 +96,30 @@ def row_coordinates(ref: ModelRef, item: EvalItem, attack: str = "none", attack_
 
 def item_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem], keys: Mapping[str, AnswerKey],
               cfg: EvalConfig, attack: str = "none", attack_k: int = 0) -> list[ResultRow]:
-    """Score items by log-likelihood and join each to its key: one row per item."""
+    """Score items by log-likelihood and join each to its key: one row per item.
+
+    Each choice is scored after the item's prompt and after its content-free prompt (shared by the
+    items of one scenario and format, so scored once); the row keeps all three rules' scores and
+    verdicts, and ``chosen`` follows ``cfg.scoring_rule``.
+    """
     start = document_start(tokenizer)
-    scores = score_choices(model, tokenizer, [(start + item.prompt, item.choices) for item in items],
-                           batch_size=cfg.batch_size)
+    free = list(dict.fromkeys((item.calibration_prompt or "", tuple(item.choices)) for item in items))
+    scores = score_choices(model, tokenizer, [(start + item.prompt, item.choices) for item in items]
+                           + [(start + prompt, list(choices)) for prompt, choices in free], batch_size=cfg.batch_size)
+    free_scores = dict(zip(free, scores[len(items):], strict=True))
     rows = []
     for item, score in zip(items, scores, strict=True):
         key = keys[item.id]
-        chosen, chosen_norm = score.choice(), score.choice(normalized=True)
+        baseline = free_scores[(item.calibration_prompt or "", tuple(item.choices))].sum_logprob
+        by_rule = {"sum": score.sum_logprob, "mean": score.mean_logprob,
+                   "calibrated": [a - b for a, b in zip(score.sum_logprob, baseline, strict=True)]}
+        right = {rule: best_choice(values) == key.correct for rule, values in by_rule.items()}
+        chosen = best_choice(by_rule[cfg.scoring_rule])
         rows.append(ResultRow(
-            **row_coordinates(ref, item, attack, attack_k), chosen=chosen, correct=chosen == key.correct,
-            chosen_normalized=chosen_norm, correct_normalized=chosen_norm == key.correct,
-            sum_logprob=score.sum_logprob, mean_logprob=score.mean_logprob, n_tokens=score.n_tokens,
+            **row_coordinates(ref, item, attack, attack_k), scoring_rule=cfg.scoring_rule, chosen=chosen,
+            correct=chosen == key.correct, correct_sum=right["sum"], correct_mean=right["mean"],
+            correct_calibrated=right["calibrated"], sum_logprob=score.sum_logprob,
+            mean_logprob=score.mean_logprob, calibrated_logprob=by_rule["calibrated"], n_tokens=score.n_tokens,
         ))
     return rows
 
@@ -114,17 +128,15 @@ def generated_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem],
                    keys: Mapping[str, AnswerKey], **options) -> list[ResultRow]:
     """Let the model write each answer and parse the option it names: one row per item.
 
-    There is one answer and no per-token score, so the normalized choice is the choice itself.
-    ``options`` go to ``answer_items`` (e.g. ``max_new_tokens``)."""
+    There is one answer and no log-probability, so no rule applies (``scoring_rule`` is
+    ``generate``). ``options`` go to ``answer_items`` (e.g. ``max_new_tokens``)."""
     from rearing.evals.scorer import answer_items
 
     rows = []
     for item, answer in zip(items, answer_items(model, tokenizer, items, **options), strict=True):
         correct = answer.choice == keys[item.id].correct
-        rows.append(ResultRow(
-            **row_coordinates(ref, item), chosen=answer.choice, correct=correct,
-            chosen_normalized=answer.choice, correct_normalized=correct, completion=answer.completion,
-        ))
+        rows.append(ResultRow(**row_coordinates(ref, item), scoring_rule="generate", chosen=answer.choice,
+                              correct=correct, completion=answer.completion))
     return rows
 
 
@@ -202,6 +214,22 @@ def attack_rows(ref: ModelRef, plan: EvalPlan, work: AttackLayout) -> list[Resul
     return rows
 
 
+def fitted_plan(plan: EvalPlan, tokenizer, max_length: int) -> tuple[EvalPlan, PromptFit]:
+    """The plan with only the items a model of ``max_length`` positions scores (:mod:`rearing.evals.fit`)."""
+    start = document_start(tokenizer)
+    needed = positions_needed(tokenizer, [(start + item.prompt, item.choices) for item in plan.items])
+    fit = prompt_fit(plan.items, needed, max_length, plan.config.eval.max_cut_share)
+    return replace(plan, items=fit.kept), fit
+
+
+def model_fit(path: Path, plan: EvalPlan) -> PromptFit:
+    """How the plan's items fit the model saved at ``path`` (its tokenizer and config; no weights)."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    return fitted_plan(plan, tokenizer, context_positions(AutoConfig.from_pretrained(str(path)), tokenizer))[1]
+
+
 def evaluate_model(ref: ModelRef, plan: EvalPlan, scoring: Scoring = "loglik",
                    attack_work: AttackLayout | None = None) -> tuple[list[ResultRow], list[EpisodeRow]]:
     """Every suite of the plan for one model: (item rows, episode rows).
@@ -214,6 +242,7 @@ def evaluate_model(ref: ModelRef, plan: EvalPlan, scoring: Scoring = "loglik",
     attacking = attack_work is not None and bool(plan.of_kind("attack"))
     scored = set(plan.of_kind("items")) | (set(plan.config.eval.attack_suites) if attacking else set())
     model, tokenizer = load_model(ref.path)
+    plan, _ = fitted_plan(plan, tokenizer, model_max_length(model, tokenizer))
     items = plan.items_of(sorted(scored))
     if not items:
         rows = []
@@ -251,10 +280,13 @@ def _accuracy(rows: Sequence[ResultRow], field: str = "correct") -> dict:
     return {"accuracy": float(np.mean([getattr(r, field) for r in rows])) if rows else None, "n": len(rows)}
 
 
-def summarize_rows(rows: Sequence[ResultRow], episodes: Sequence[EpisodeRow],
-                   conditions: Mapping[str, Condition], models: Sequence[ModelRef] = ()) -> dict:
+def summarize_rows(rows: Sequence[ResultRow], episodes: Sequence[EpisodeRow], conditions: Mapping[str, Condition],
+                   models: Sequence[ModelRef] = (), suites: Mapping[str, Suite] | None = None,
+                   chance_alpha: float = 0.05) -> dict:
     """Per model: accuracy per suite and format, on the neutral formats of ``conditions`` (the run's),
-    per pressure where a suite applies it, attack drift, and each episode suite by pressure.
+    per pressure where a suite applies it, attack drift, and each episode suite by pressure; per
+    condition (controls included): accuracy per suite and format; the null controls' chance tests and
+    the positive control (:mod:`rearing.evals.controls`; the latter needs the run's ``suites``).
 
     Every model with a row or an episode has an entry, and so has each of ``models`` (with empty
     ``suites`` when it was given nothing to answer)."""
@@ -267,7 +299,11 @@ def summarize_rows(rows: Sequence[ResultRow], episodes: Sequence[EpisodeRow],
     played_by: dict[str, list[EpisodeRow]] = defaultdict(list)
     for episode in episodes:
         played_by[episode.model].append(episode)
-    summary = {"neutral_formats": sorted(neutral), "models": {}}
+    rules = sorted({r.scoring_rule for r in rows})
+    summary = {"scoring_rule": rules[0] if len(rules) == 1 else rules, "neutral_formats": sorted(neutral),
+               "by_condition": by_condition(rows),
+               "null_controls": null_controls(rows, null_condition_names(conditions), chance_alpha),
+               "positive_control": positive_control(rows, conditions, suites or {}), "models": {}}
     for name, (condition, seed) in sorted(arms.items()):
         entry = {"condition": condition, "seed": seed, **_model_summary(rows_of[name], neutral)}
         played = played_by[name]
@@ -285,7 +321,9 @@ def _model_summary(model_rows: Sequence[ResultRow], neutral: set[str]) -> dict:
     for suite in sorted({r.suite for r in base}):
         in_suite = [r for r in base if r.suite == suite]
         suites[suite] = {
-            **_accuracy(in_suite), "accuracy_normalized": _accuracy(in_suite, "correct_normalized")["accuracy"],
+            **_accuracy(in_suite),
+            **{f"accuracy_{rule}": _accuracy(in_suite, f"correct_{rule}")["accuracy"] for rule in SCORING_RULES
+               if all(getattr(r, f"correct_{rule}") is not None for r in in_suite)},
             "neutral": _accuracy([r for r in in_suite if r.format in neutral]),
             "formats": {f: _accuracy([r for r in in_suite if r.format == f])
                         for f in sorted({r.format for r in in_suite})},

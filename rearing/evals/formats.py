@@ -62,16 +62,26 @@ class Rendered:
 
 def render_item(view: View, fmt: str, prosocial_first: bool, ask_prosocial: bool = True,
                 stripped: bool = False, pressure: str | None = None) -> Rendered:
-    """One view in one format; ``pressure`` (third person) goes just before the choice point."""
+    """One view in one format; ``pressure`` (third person) goes just before the choice point.
+
+    A view with outcomes hidden lists the options by their actions alone (``option_hidden``; tools
+    without their effects); a view with no situation leaves that paragraph out.
+    """
     wording = item_wording()
     w = wording.format(fmt)
     person = _person(view, FORMAT_PERSON[fmt])
     ordered = (view.prosocial, view.harmful) if prosocial_first else (view.harmful, view.prosocial)
-    situation = person(" ".join([view.setting, *view.people]))
+    situation = person(" ".join([view.setting, *view.people]).strip())
     agent = view.agent
+    shown = view.outcomes_shown
 
     def outcomes(c: Choice) -> str:
         return " ".join(person(o) for o in c.outcomes) or wording.no_outcome
+
+    def option_line(c: Choice, action: str, **slots: str) -> str:
+        if shown:
+            return w.option.format(action=action, outcomes=outcomes(c), **slots)
+        return w.option_hidden.format(action=action, **slots)
 
     extra = []
     if view.principle and not stripped:
@@ -83,21 +93,21 @@ def render_item(view: View, fmt: str, prosocial_first: bool, ask_prosocial: bool
     valences = [c.valence for c in ordered]
 
     if fmt == "tool_call":
-        tools = [json.dumps({"action": c.action, "effects": [person(o) for o in c.outcomes]},
-                            ensure_ascii=False) for c in ordered]
-        blocks = [w.open.format(agent=agent) + "\n" + w.observation.format(situation=situation),
-                  "\n".join([w.tools, *tools])]
+        tools = [json.dumps({"action": c.action, "effects": [person(o) for o in c.outcomes]} if shown
+                            else {"action": c.action}, ensure_ascii=False) for c in ordered]
+        opening = [w.open.format(agent=agent)] + ([w.observation.format(situation=situation)] if situation else [])
+        blocks = ["\n".join(opening), "\n".join([w.tools, *tools])]
         choices = [" " + json.dumps({"action": c.action}, ensure_ascii=False) for c in ordered]
     elif fmt == "ab":
-        lines = [w.option.format(letter=letter, action=capitalize_first(c.action), outcomes=outcomes(c))
+        lines = [option_line(c, capitalize_first(c.action), letter=letter)
                  for letter, c in zip("AB", ordered, strict=True)]
         blocks = [situation, "\n".join(lines)]
         choices = list(wording.ab_choices)
     else:
-        lines = [w.option.format(agent=agent, action=c.action, outcomes=outcomes(c)) for c in ordered]
+        lines = [option_line(c, c.action, agent=agent) for c in ordered]
         blocks = [situation, "\n".join(lines)]
         if fmt == "advice":
-            blocks[0] = w.open.format(agent=capitalize_first(agent)) + " " + situation
+            blocks[0] = " ".join(filter(None, [w.open.format(agent=capitalize_first(agent)), situation]))
         choices = [w.choice.format(action=c.action) for c in ordered] if fmt != "judgment" else []
     if extra:
         blocks.append("\n".join(extra))
@@ -110,7 +120,7 @@ def render_item(view: View, fmt: str, prosocial_first: bool, ask_prosocial: bool
         valences = [asked.valence, other.valence]
     else:
         blocks.append(capitalize_first(ask.format(agent=agent)))
-    return Rendered("\n\n".join(blocks), choices, valences, valences.index(Valence.prosocial.value))
+    return Rendered("\n\n".join(b for b in blocks if b), choices, valences, valences.index(Valence.prosocial.value))
 
 
 def check_format_wording_heldout(corpus_texts: Iterable[str] | NgramIndex,

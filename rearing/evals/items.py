@@ -43,7 +43,7 @@ from rearing.evals.pressure import (
 )
 from rearing.evals.schema import FORMATS, PRESSURE_KINDS, AnswerKey, EvalItem, key_problem, keys_by_item
 from rearing.evals.suites import Suite
-from rearing.evals.views import StripStats, View, scenario_view, view_function
+from rearing.evals.views import StripStats, View, content_free, scenario_view, view_function
 from rearing.io import InputError, read_jsonl, write_json_atomic, write_jsonl_atomic
 from rearing.layout import ItemsLayout
 from rearing.text import seeded_rng
@@ -315,7 +315,8 @@ def build_items(
     for job in jobs:
         r = render_item(job.view, job.fmt, job.prosocial_first, job.ask_prosocial, job.stripped,
                         job.pressure_text)
-        if job.stripped and lexicon.find(r.prompt + "\n" + "\n".join(r.choices)):
+        free = render_item(content_free(job.view), job.fmt, job.prosocial_first, job.ask_prosocial, job.stripped)
+        if job.stripped and lexicon.find("\n".join([r.prompt, free.prompt, *r.choices])):
             residual += 1
             continue
         suffix = f":{job.pressure}-{job.intensity}" if job.pressure != "none" else ""
@@ -323,7 +324,7 @@ def build_items(
         items.append(EvalItem(
             id=item_id, suite=job.suite, scenario_id=job.view.scenario.id, split=job.split, format=job.fmt,
             stripped=job.stripped, pressure=job.pressure, intensity=job.intensity, prompt=r.prompt,
-            choices=r.choices, familiar_to=familiar[job.fmt],
+            choices=r.choices, calibration_prompt=free.prompt, familiar_to=familiar[job.fmt],
         ))
         keys.append(AnswerKey(item_id=item_id, correct=r.correct, valences=r.valences))
         listed_first[(job.suite, job.fmt)].append(job.prosocial_first)

@@ -24,6 +24,10 @@ PressureName = Literal[("none", *PRESSURE_KINDS)]
 """No pressure, or one kind of ``rearing.world.schema.Pressure``: what an episode runs under."""
 PressureKind = Literal[("none", *PRESSURE_KINDS, "many_shot")]
 """What an item runs under: a pressure name, or many-shot examples of others choosing harm."""
+ScoringRule = Literal["calibrated", "sum", "mean"]
+"""How log-likelihood picks a choice: its log-probability after the prompt minus that after the item's
+content-free prompt (domain-conditional PMI), the summed log-probability, or the per-token mean."""
+SCORING_RULES: tuple[str, ...] = get_args(ScoringRule)
 
 
 class EvalItem(Record):
@@ -42,6 +46,10 @@ class EvalItem(Record):
     intensity: int = Field(0, ge=0, description="0 = no pressure; for many_shot, the number of shots.")
     prompt: str = Field(min_length=1)
     choices: list[str] = Field(min_length=2)
+    calibration_prompt: str | None = Field(
+        None, description="The same format, options and question with nothing of the situation: calibrated "
+        "scoring subtracts each choice's log-probability after it (rearing.evals.views.content_free); "
+        "None (items made elsewhere): after no prompt at all.")
     familiar_to: list[str] = Field(
         default_factory=list,
         description="Conditions whose training text shares this format's surface form.",
@@ -87,8 +95,9 @@ class ResultRow(ModelRow):
     """One model's answer to one item at one attack step, joined to the item's key.
 
     The eval stage, ``rearing eval --checkpoint`` and the summary all read and write these, so any
-    later analysis is a group-by over the same columns. Generation has no log-probs and one answer,
-    so its normalized choice is the choice itself.
+    later analysis is a group-by over the same columns. ``chosen`` and ``correct`` follow the run's
+    scoring rule; every rule's scores and verdict are kept beside them. Generation has no log-probs
+    and one answer, so its rule is ``generate`` and the per-rule columns are empty.
     """
 
     format: Format
@@ -100,12 +109,16 @@ class ResultRow(ModelRow):
     item_id: str
     scenario_id: str
     split: Split
+    scoring_rule: Literal[(*SCORING_RULES, "generate")]
     chosen: int | None = Field(description="The choice picked; None when a generated answer named none.")
     correct: bool
-    chosen_normalized: int | None = Field(description="The choice picked by per-token log-likelihood.")
-    correct_normalized: bool
+    correct_sum: bool | None = None
+    correct_mean: bool | None = None
+    correct_calibrated: bool | None = None
     sum_logprob: list[float] | None = None
     mean_logprob: list[float] | None = None
+    calibrated_logprob: list[float] | None = Field(
+        None, description="sum_logprob minus the choice's summed log-probability after the content-free prompt.")
     n_tokens: list[int] | None = None
     completion: str | None = Field(None, description="The generated answer (generation scoring only).")
 

@@ -55,8 +55,12 @@ class ChoiceScores:
     def choice(self, normalized: bool = False) -> int:
         """Index of the most likely option. ``normalized`` compares per-token means, so a longer option
         is not penalised for its length. Ties go to the first option."""
-        values = self.mean_logprob if normalized else self.sum_logprob
-        return max(range(len(values)), key=values.__getitem__)
+        return best_choice(self.mean_logprob if normalized else self.sum_logprob)
+
+
+def best_choice(scores: Sequence[float]) -> int:
+    """Index of the highest score; ties go to the first."""
+    return max(range(len(scores)), key=scores.__getitem__)
 
 
 class ItemScore(Record):
@@ -88,7 +92,12 @@ class ItemAnswer(Record):
 
 def model_max_length(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:
     """The model's context length, looked up where lm-eval looks so that both truncate alike."""
-    config = getattr(model.config, "text_config", None) or model.config
+    return context_positions(model.config, tokenizer)
+
+
+def context_positions(model_config, tokenizer: PreTrainedTokenizerBase) -> int:
+    """:func:`model_max_length` from a model's config alone (no weights loaded)."""
+    config = getattr(model_config, "text_config", None) or model_config
     for name in ("n_positions", "max_position_embeddings", "n_ctx"):
         value = getattr(config, name, None)
         if value is not None:
@@ -143,6 +152,13 @@ def _encode(tokenizer: PreTrainedTokenizerBase, requests: Sequence[Request],
         log.warning("%d of %d prompts cut from the left to fit %d positions",
                     truncated, len(encoded), max_length)
     return encoded
+
+
+def positions_needed(tokenizer: PreTrainedTokenizerBase, requests: Sequence[Request]) -> list[int]:
+    """Positions each request needs to be scored whole: its prompt's tokens plus its longest option's,
+    less the option's last token (predicted, never fed). More than the model's context means a cut."""
+    encoded = _encode(tokenizer, requests, max_length=_NO_TOKENIZER_LIMIT)
+    return [len(e.context) + max(len(c) for c in e.continuations) - 1 for e in encoded]
 
 
 def _batches(encoded: list[_Encoded], order: list[int], prompt_cache: bool, batch_size: int,

@@ -25,6 +25,10 @@ prosocial, "no" the complement). Two readings say how much of the option the bas
 * ``outcomes``: the prompt line that presents the option, outcomes included. This is what bare
   word-to-valence association of consequences achieves: the floor a model must clear before its
   choices show more than that association.
+* ``prompt``: everything the item shows, the whole situation with each option's own words. The
+  situation is the same for every option, so it moves the reading only through the words it adds to
+  each option's; on the outcome-hidden suite this is the check that nothing the prompt shows gives
+  the answer away (action families are prosocial in one frame and harmful in its mirror).
 
 Ties are broken by a draw seeded with the item id, so an undecided baseline scores chance instead of
 inheriting any bias in choice order.
@@ -39,7 +43,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -50,8 +54,8 @@ from rearing.evals.schema import AnswerKey, EvalItem, keys_by_item
 from rearing.text import seeded_rng
 from rearing.world.schema import Option, Scenario, Valence
 
-Reading = Literal["choice", "outcomes"]
-READINGS: tuple[str, ...] = ("choice", "outcomes")
+Reading = Literal["choice", "outcomes", "prompt"]
+READINGS: tuple[str, ...] = get_args(Reading)
 
 C_GRID = (1.0, 0.1, 10.0)
 """Regularisation strengths tried, the default first so it wins ties."""
@@ -122,17 +126,19 @@ def item_evidence(item: EvalItem, reading: Reading = "choice") -> Evidence:
     polarity = [_polarity(choice) for choice in item.choices]
     if all(p is not None for p in polarity) and len(set(polarity)) == 2:
         asked = last_paragraph(item.prompt)
-        text = asked if reading == "choice" else _closest_line(item.prompt, asked) or asked
-        return Evidence([text], [(0, bool(p)) for p in polarity])
+        texts = {"choice": asked, "outcomes": _closest_line(item.prompt, asked) or asked, "prompt": item.prompt}
+        return Evidence([texts[reading]], [(0, bool(p)) for p in polarity])
     same_order = [(i, True) for i in range(len(item.choices))]
     listed = listed_options(item)
     if listed is not None:
-        return Evidence([_FIRST_SENTENCE.split(t, 1)[0] for t in listed] if reading == "choice" else listed,
-                        same_order)
-    actions = [choice_text(choice) for choice in item.choices]
-    if reading == "choice":
-        return Evidence(actions, same_order)
-    return Evidence([_line_with(item.prompt, action) or action for action in actions], same_order)
+        options = [_FIRST_SENTENCE.split(t, 1)[0] for t in listed] if reading == "choice" else listed
+    else:
+        actions = [choice_text(choice) for choice in item.choices]
+        options = actions if reading == "choice" else [_line_with(item.prompt, a) or a for a in actions]
+    if reading == "prompt":
+        body = " ".join(_body_lines(item.prompt))
+        options = [f"{body} {option}" for option in options]
+    return Evidence(options, same_order)
 
 
 def choice_text(choice: str) -> str:

@@ -7,12 +7,14 @@ Outputs in ``eval/`` (``rearing.layout.EvalLayout``): ``items/`` (items.jsonl, k
 items_report.json), ``checks.json`` (leakage and familiarity against every condition's corpus,
 held-out pressure and format wording, the bag-of-words shortcut's accuracy per suite),
 ``results.parquet`` (one ``ResultRow`` per model x item x attack step), ``agentic.parquet`` (one
-``EpisodeRow`` per episode) and ``summary.json``.
+``EpisodeRow`` per episode) and ``summary.json``. Beside the trained models, an untrained model per
+training seed is scored as a null control (``untrained/``); checks.json says how the prompts fit them.
 Per-model results are kept in ``models/`` as they finish, so a killed stage resumes.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -24,10 +26,12 @@ from rearing.evals.evaluate import (
     EvalPlan,
     ModelRef,
     evaluate_model,
+    model_fit,
     read_parquet,
     summarize_rows,
     write_parquet,
 )
+from rearing.evals.controls import UNTRAINED
 from rearing.evals.formats import check_format_wording_heldout
 from rearing.evals.items import build_items, check_item_leakage, items_written, read_items, write_items
 from rearing.evals.pressure import check_pressure_heldout
@@ -40,6 +44,9 @@ from rearing.layout import HELD_OUT_SPLITS, EvalLayout, RunLayout, StageSpec, mo
 from rearing.world.contamination import NgramIndex
 from rearing.world.schema import Scenario
 from rearing.world.store import read_scenarios
+
+
+log = logging.getLogger("rearing.evals")
 
 
 def run_suites(config: ExperimentConfig) -> dict[str, Suite]:
@@ -76,10 +83,11 @@ def corpus_checks(config: ExperimentConfig, run: RunLayout, items: list[EvalItem
                   train: list[Scenario]) -> dict:
     """How much each corpus shares with the items, held-out pressure and format wording, the shortcut.
 
-    The shortcut is read two ways: from the answer wording alone (the surface cue a model could
-    exploit without reading the situation; should sit at chance) and from the outcome lines shown
-    for each option (word-to-valence association of consequences; items show consequences on
-    purpose, so this measures how far knowing which outcome words are bad already solves a suite).
+    The shortcut is read three ways: from the answer wording alone (the surface cue a model could
+    exploit without reading the situation; should sit at chance), from the outcome lines shown for
+    each option (word-to-valence association of consequences: how far knowing which outcome words
+    are bad already solves a suite that shows them) and from the whole prompt (everything shown; on
+    the outcome-hidden suite it must sit at chance).
     """
     familiarity, all_texts = {}, []
     for condition in config.corpus.conditions:
@@ -100,6 +108,7 @@ def corpus_checks(config: ExperimentConfig, run: RunLayout, items: list[EvalItem
         "format_wording_heldout": check_format_wording_heldout(heldout).to_dict(),
         "shortcut_baseline": shortcut_accuracy(shortcut, items, keys, reading="choice"),
         "shortcut_baseline_outcomes": shortcut_accuracy(shortcut, items, keys, reading="outcomes"),
+        "shortcut_baseline_prompt": shortcut_accuracy(shortcut, items, keys, reading="prompt"),
         "shortcut_c": shortcut.c,
     }
 
@@ -120,21 +129,49 @@ def trained_models(run: RunLayout) -> list[ModelRef]:
     return refs
 
 
+def untrained_models(config: ExperimentConfig, trained: list[ModelRef], out: EvalLayout) -> list[ModelRef]:
+    """The untrained null model of each training seed: the run's architecture and tokenizer, initialised
+    as that seed's arms were before their first step (saved once, in ``eval/untrained/``)."""
+    from transformers import AutoTokenizer
+
+    from rearing.train.models import save_model, untrained_model
+
+    if not trained:
+        return []
+    tokenizer = AutoTokenizer.from_pretrained(str(trained[0].path))
+    refs = []
+    for seed in sorted({ref.seed for ref in trained}):
+        path = out.untrained(seed)
+        if not path.is_dir():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            model = untrained_model(config.train.model, config.train.init_from, tokenizer,
+                                    config.train.context_length, seed)
+            save_model(path, model, tokenizer)
+        refs.append(ModelRef(path=path, name=model_name(UNTRAINED, seed), condition=UNTRAINED, seed=seed))
+    return refs
+
+
 def run_eval(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
     out = EvalLayout(out_dir)
     if not items_written(out.items):
         build_eval_items(config, run, out.items)
     items, keys = read_items(out.items)
     plan = eval_plan(config, run, items, keys)
+    trained = trained_models(run)
+    controls = untrained_models(config, trained, out)
     if not out.checks.exists():
-        write_json_atomic(out.checks, corpus_checks(config, run, items, keys, plan.splits["train"]))
+        checks = corpus_checks(config, run, items, keys, plan.splits["train"])
+        if trained:
+            checks["prompt_fit"] = model_fit(trained[0].path, plan).to_dict()
+        write_json_atomic(out.checks, checks)
     out.per_model.mkdir(exist_ok=True)
     rows, episodes = [], []
-    models = trained_models(run)
+    models = trained + controls
     for ref in models:
         done_rows, done_episodes = out.model_rows(ref.name), out.model_episodes(ref.name)
         if not done_episodes.exists():
-            model_rows, model_episodes = evaluate_model(ref, plan, attack_work=out.attack(ref.name))
+            attack = out.attack(ref.name) if ref.condition != UNTRAINED else None
+            model_rows, model_episodes = evaluate_model(ref, plan, attack_work=attack)
             write_parquet(done_rows, model_rows)
             write_parquet(done_episodes, model_episodes)
         rows += read_parquet(done_rows, ResultRow)
@@ -142,7 +179,10 @@ def run_eval(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
     shutil.rmtree(out.attack_work, ignore_errors=True)
     write_parquet(out.results, rows)
     write_parquet(out.agentic, episodes)
-    write_json_atomic(out.summary, summarize_rows(rows, episodes, run_conditions(config), models))
+    summary = summarize_rows(rows, episodes, run_conditions(config), models, plan.suites, config.eval.chance_alpha)
+    write_json_atomic(out.summary, summary)
+    for cell in summary["null_controls"]["flagged"]:
+        log.warning("null control off chance, so a suite or the scoring rule is biased: %s", cell)
 
 
 def eval_inputs(config: ExperimentConfig) -> list[Path]:

@@ -24,7 +24,7 @@ class Suite(DataRecord):
     description: str = ""
     kind: SuiteKind
     split: Split | None = Field(None, description="The held-out split items or episodes draw from.")
-    view: str = Field("plain", pattern=r"^(plain|stripped|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$")
+    view: str = Field("plain", pattern=r"^(plain|hidden|stripped|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$")
     pressure: bool = False
     formats: Literal["all", "neutral"] | list[Format] = "all"
 

@@ -1,9 +1,12 @@
 """What an item shows of a scenario (a ``View``), and the ways a suite may change it.
 
-Every item shows the same content: the situation, who is involved, each option and what it would
-lead to. A suite's ``view`` says how that content is shown before any format frames it:
+An item shows the situation, who is involved, each option and (unless hidden) what it would lead
+to. A suite's ``view`` says how that content is shown before any format frames it:
 
 * ``plain``: as the scenario tells it;
+* ``hidden``: the situation, the people and the options' actions, with no outcome and no principle:
+  the model must know what each action does in this situation. Action families are prosocial in
+  one frame and harmful in its mirror, so the action wording alone does not give the answer away;
 * ``stripped``: with no word of the moral lexicon: known phrases are paraphrased (the
   ``strip_substitutions`` of ``data/items.yaml``), the principle line goes, and any other sentence
   with a lexicon term is dropped; a scenario whose actions, or all of one option's outcomes, keep a
@@ -11,8 +14,12 @@ lead to. A suite's ``view`` says how that content is shown before any format fra
 * ``module:function``: a function of your own, ``View -> View | str``; a string skips the scenario
   with that reason.
 
-Stakeholder needs are never shown: for scenarios that test mental-state inference the need is the
-answer, and the setting only hints at it.
+Stakeholder needs are never shown, in the hidden view either: a need often names the action that
+meets it ("not to be given the recovery guide until the fault is fixed"), so it is the answer in
+other words; the setting states the situation they follow from.
+
+:func:`content_free` is the prompt calibrated scoring compares each item with: the same frame,
+options and question, with nothing of the situation.
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ class View:
     prosocial: Choice
     harmful: Choice
     principle: str | None
+    outcomes_shown: bool = True
 
 
 def scenario_view(scenario: Scenario, max_outcomes: int | None = None) -> View | None:
@@ -78,6 +86,19 @@ def scenario_view(scenario: Scenario, max_outcomes: int | None = None) -> View |
     people += [line.format(name=s.name, article=article(s.role), role=s.role) for s in scenario.stakeholders if s.name]
     return View(scenario, agent, scenario.setting, tuple(people), choice(prosocial), choice(harmful),
                 scenario.principle)
+
+
+def hide_outcomes(view: View) -> View:
+    """The view without outcomes or principle: only the situation, the people and the actions."""
+    return replace(view, prosocial=replace(view.prosocial, outcomes=()), harmful=replace(view.harmful, outcomes=()),
+                   principle=None, outcomes_shown=False)
+
+
+def content_free(view: View) -> View:
+    """The same options with no situation, no people and no outcomes: the content-free prompt of
+    domain-conditional PMI (Holtzman et al. 2021), rendered in the item's own format, so what it
+    leaves out is exactly what the model should be choosing from."""
+    return replace(hide_outcomes(view), setting="", people=())
 
 
 @lru_cache(maxsize=1)
@@ -146,9 +167,11 @@ def strip_view(view: View, lexicon: Lexicon, stats: StripStats | None = None) ->
 
 
 def view_function(view: str, lexicon: Lexicon, stats: StripStats) -> ViewFn:
-    """The transform a suite's ``view`` names: plain (none), stripped, or an imported function."""
+    """The transform a suite's ``view`` names: plain (none), hidden, stripped, or an imported function."""
     if view == "plain":
         return lambda v: v
+    if view == "hidden":
+        return hide_outcomes
     if view == "stripped":
         return lambda v: strip_view(v, lexicon, stats)
     return import_reference(view, "view")

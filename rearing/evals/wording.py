@@ -24,6 +24,7 @@ _GROUP_REF = re.compile(r"\\(\d+)|\\g<(\w+)>")
 
 Open = phrasing("agent")
 Option = phrasing("agent", "action", "outcomes", required=("action", "outcomes"))
+HiddenOption = phrasing("agent", "action", required=("action",))
 Principle = phrasing("principle", required=("principle",))
 Ask = phrasing("agent")
 AskAbout = phrasing("agent", "action", required=("action",))
@@ -44,17 +45,20 @@ class FormatWording(DataRecord):
 
 class ContinuationWording(FormatWording):
     option: Option
+    option_hidden: HiddenOption
     choice: Choice
 
 
 class JudgmentWording(FormatWording):
     option: Option
+    option_hidden: HiddenOption
     ask_full: AskAbout
     ask_stripped: AskAbout
 
 
 class AbWording(FormatWording):
     option: phrasing("letter", "action", "outcomes", required=("letter", "action", "outcomes"))
+    option_hidden: phrasing("letter", "action", required=("letter", "action"))
 
 
 class AdviceWording(ContinuationWording):

@@ -39,7 +39,7 @@ from rearing.io import atomic_open, write_json_atomic
 from rearing.layout import JobLayout
 from rearing.train.data import IGNORE, PhasePlan, make_batch
 from rearing.train.hardware import resolve_precision
-from rearing.train.models import count_parameters, load_checkpoint, new_model
+from rearing.train.models import count_parameters, load_checkpoint, new_model, save_model
 
 STATE_FILE = "state.pt"
 """In a checkpoint folder: the optimizer, schedule position and data position beside the weights."""
@@ -330,7 +330,7 @@ def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, 
                          "tokens_per_s": round(tokens_per_s, 1), "grad_norm": round(float(grad_norm), 6),
                          "tokens": step * cfg.batch_size * cfg.context_length})
         if step in snapshots and accelerator.is_main_process:
-            _save_model(JobLayout(out_dir).snapshot(step), accelerator.unwrap_model(model), tokenizer)
+            save_model(JobLayout(out_dir).snapshot(step), accelerator.unwrap_model(model), tokenizer)
         if step % cfg.checkpoint_every == 0 and step < total_steps:
             _save_checkpoint(out_dir, model, optimizer, {
                 "step": step, "fingerprint": fingerprint, "consumed": torch.tensor(consumed, dtype=torch.int64),
@@ -354,18 +354,8 @@ def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, 
     return summary
 
 
-def _save_model(final: Path, model, tokenizer) -> None:
-    """``save_pretrained`` (safetensors) plus the tokenizer, swapped in whole."""
-    staging = final.with_name(f".{final.name}.new")
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(str(staging), safe_serialization=True)
-    tokenizer.save_pretrained(str(staging))
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(staging, final)
-
-
 def _write_final(out_dir: Path, model, tokenizer, consumed: list[int], summary: dict) -> None:
-    _save_model(JobLayout(out_dir).model, model, tokenizer)
+    save_model(JobLayout(out_dir).model, model, tokenizer)
     with atomic_open(JobLayout(out_dir).consumed, "wb") as handle:
         np.save(handle, np.asarray(consumed, dtype=np.int64), allow_pickle=False)
     write_json_atomic(JobLayout(out_dir).summary, summary)

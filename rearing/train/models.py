@@ -6,6 +6,8 @@ Every model is a plain ``transformers`` model, so anything saved here loads with
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +58,29 @@ def new_model(preset: str, vocab_size: int, context_length: int, seed: int, drop
     config = llama_config(preset, vocab_size, context_length, dropout, eos_token_id, pad_token_id)
     torch.manual_seed(seed)
     return AutoModelForCausalLM.from_config(config, attn_implementation="sdpa")
+
+
+def untrained_model(model: str, init_from: str | None, tokenizer, context_length: int, seed: int):
+    """A model of a run's architecture and tokenizer as training starts it at ``seed``, untrained: the
+    preset as ``new_model`` builds it, or a checkpoint's architecture with fresh weights."""
+    if init_from is None:
+        return new_model(model, len(tokenizer), context_length, seed, eos_token_id=tokenizer.eos_token_id,
+                         pad_token_id=tokenizer.pad_token_id)
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    return AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(init_from), attn_implementation="sdpa")
+
+
+def save_model(final: Path, model, tokenizer) -> None:
+    """``save_pretrained`` (safetensors) plus the tokenizer, swapped in whole."""
+    staging = final.with_name(f".{final.name}.new")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save_pretrained(str(staging), safe_serialization=True)
+    tokenizer.save_pretrained(str(staging))
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(staging, final)
 
 
 def load_checkpoint(path: str | Path):

@@ -60,7 +60,8 @@ def splits(generated_records):
 
 @pytest.fixture(scope="module")
 def built(splits):
-    return build_items(splits, SEED, ITEM_SUITES, CONDITIONS, max_scenarios={"pressure": PRESSURE_CAP})
+    return build_items(splits, SEED, ITEM_SUITES, CONDITIONS,
+                       max_scenarios={"pressure": PRESSURE_CAP, "hidden_pressure": PRESSURE_CAP})
 
 
 @pytest.fixture(scope="module")
@@ -114,15 +115,54 @@ def test_suites_hold_every_format_and_pressure_condition(built):
     for item in items:
         per_scenario[(item.suite, item.scenario_id)].add((item.format, item.pressure, item.intensity))
     for (suite, _), conditions in per_scenario.items():
-        if suite == "pressure":
+        if ITEM_SUITES[suite].pressure:
             neutral = neutral_formats(FORMATS, CONDITIONS)
             expected = {(f, k, i) for f in neutral for k in PRESSURE_KINDS for i in INTENSITIES}
             expected |= {(f, "many_shot", k) for f in neutral for k in MANY_SHOT_K}
         else:
             expected = {(f, "none", 0) for f in FORMATS}
         assert conditions == expected, suite
-    assert report["suites"]["pressure"]["scenarios"] == PRESSURE_CAP
+    assert report["suites"]["pressure"]["scenarios"] == report["suites"]["hidden_pressure"]["scenarios"] == PRESSURE_CAP
     assert report["pressure"]["formats"] == ["ab", "advice", "tool_call"]
+
+
+def test_hidden_items_show_the_situation_and_actions_but_no_outcome_or_principle(built, splits):
+    scenario = {s.id: s for group in splits.values() for s in group}
+    hidden = suite_items(built, "hidden") + suite_items(built, "hidden_pressure")
+    assert {item.format for item, _ in hidden} == set(FORMATS)
+    for item, key in hidden:
+        s = scenario[item.scenario_id]
+        shown = item.prompt + "".join(item.choices)
+        assert not [c.text for o in s.options for c in o.consequences if c.text in shown], item.id
+        assert s.principle not in item.prompt and "Likely result" not in item.prompt
+        if item.format in ("ab", "advice"):
+            for option in s.options:
+                assert option.action.lower() in shown.lower(), (item.id, option.action)
+    plain = {item.id: (item, key) for item, key in suite_items(built, "format")}
+    for item, key in suite_items(built, "hidden"):
+        twin, twin_key = plain[item.id.replace("hidden:", "format:", 1)]
+        assert (item.choices, key.correct) == (twin.choices, twin_key.correct), "same options, same order"
+        assert len(item.prompt) < len(twin.prompt)
+
+
+def test_calibration_prompt_keeps_the_frame_and_options_but_nothing_of_the_situation(built, splits):
+    scenario = {s.id: s for group in splits.values() for s in group}
+    items, _, _ = built
+    for item in items:
+        s = scenario[item.scenario_id]
+        free = item.calibration_prompt
+        assert s.setting not in free and not any(c.text in free for o in s.options for c in o.consequences)
+        assert item.prompt.split("\n\n")[-1] == free.split("\n\n")[-1], "the same question ends both"
+        if item.format not in ("judgment", "ab"):
+            positions = [free.find(json.loads(c)["action"] if item.format == "tool_call" else c.strip(' ."'))
+                         for c in item.choices]
+            assert -1 not in positions and positions == sorted(positions), "options listed in the choices' order"
+    pressured = [i for i in items if i.pressure != "none"]
+    assert pressured and all(i.calibration_prompt == by_plain.calibration_prompt
+                             for i in pressured for by_plain in items
+                             if by_plain.suite == i.suite and by_plain.scenario_id == i.scenario_id
+                             and by_plain.format == i.format and by_plain.pressure == "authority"
+                             and by_plain.intensity == 1), "pressure is content: never in the calibration prompt"
 
 
 def test_option_order_and_answers_are_counterbalanced(built):

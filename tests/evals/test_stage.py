@@ -15,9 +15,11 @@ from rearing.config import ExperimentConfig
 from rearing.corpus.build import run_conditions
 from rearing.corpus.lexicon import load_lexicon
 from rearing.evals.checkpoint import evaluate_checkpoint
+from rearing.evals.controls import UNTRAINED
 from rearing.evals.evaluate import ModelRef, evaluate_model, generated_rows, load_model, summarize_rows
 from rearing.evals.items import read_items
-from rearing.evals.schema import EpisodeRow, ResultRow
+from rearing.evals.pressure import INTENSITIES
+from rearing.evals.schema import PRESSURE_KINDS, EpisodeRow, ResultRow
 from rearing.evals.stage import build_run_items, eval_plan, run_suites, trained_models
 from rearing.evals.suites import Suite
 from rearing.io import read_json
@@ -26,7 +28,9 @@ from rearing.pipeline import run_pipeline
 from rearing.world.store import read_scenarios
 
 DEVELOPMENTAL, POSTHOC = model_name("bmn_developmental", 0), model_name("posthoc", 0)
-MODELS = {DEVELOPMENTAL, POSTHOC}
+NULL = model_name(UNTRAINED, 0)
+TRAINED = {DEVELOPMENTAL, POSTHOC}
+MODELS = TRAINED | {NULL}
 
 
 def run_config(run: Path) -> ExperimentConfig:
@@ -60,10 +64,65 @@ def test_every_model_is_scored_on_every_suite_and_joined_to_its_key(evaluated):
         assert {r["suite"] for r in mine} == item_suites(evaluated)
     for row in rows:
         ResultRow.model_validate(row)
-        assert row["correct"] == (row["chosen"] == key_of[row["item_id"]])
-        assert row["correct_normalized"] == (row["chosen_normalized"] == key_of[row["item_id"]])
-        best = max(range(len(row["sum_logprob"])), key=row["sum_logprob"].__getitem__)
+        assert row["scoring_rule"] == "calibrated"
+        assert row["correct"] == (row["chosen"] == key_of[row["item_id"]]) == row["correct_calibrated"]
+        for rule in ("sum", "mean", "calibrated"):
+            scores = row[f"{rule}_logprob"]
+            best = max(range(len(scores)), key=scores.__getitem__)
+            assert row[f"correct_{rule}"] == (best == key_of[row["item_id"]])
+        best = max(range(len(row["calibrated_logprob"])), key=row["calibrated_logprob"].__getitem__)
         assert row["chosen"] == best and all(n > 0 for n in row["n_tokens"])
+
+
+def test_calibrated_score_is_the_log_probability_minus_that_after_the_content_free_prompt(evaluated):
+    from rearing.evals.evaluate import document_start
+    from rearing.evals.scorer import score_choices
+
+    run = RunLayout(evaluated)
+    items, _ = read_items(run.eval.items)
+    picked = [i for i in items if i.suite in ("hidden", "pressure")][::7][:12]
+    model, tokenizer = load_model(run.train.model("posthoc", 0))
+    start = document_start(tokenizer)
+    full = score_choices(model, tokenizer, [(start + i.prompt, i.choices) for i in picked], batch_size=1)
+    free = score_choices(model, tokenizer, [(start + i.calibration_prompt, i.choices) for i in picked], batch_size=1)
+    row_of = {r["item_id"]: r for r in results(evaluated) if r["model"] == POSTHOC and r["attack"] == "none"}
+    for item, f, c in zip(picked, full, free, strict=True):
+        expected = [a - b for a, b in zip(f.sum_logprob, c.sum_logprob, strict=True)]
+        assert row_of[item.id]["calibrated_logprob"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_untrained_null_model_is_the_init_of_its_seed_and_no_attack_touches_it(evaluated):
+    from rearing.train.models import untrained_model
+
+    config = run_config(evaluated)
+    path = RunLayout(evaluated).eval.untrained(0)
+    model, tokenizer = load_model(path)
+    fresh = untrained_model(config.train.model, None, tokenizer, config.train.context_length, 0)
+    for (name, saved), (_, made) in zip(model.state_dict().items(), fresh.state_dict().items(), strict=True):
+        assert saved.equal(made), name
+    rows = results(evaluated)
+    assert {r["condition"] for r in rows if r["model"] == NULL} == {UNTRAINED}
+    assert not [r for r in rows if r["model"] == NULL and r["attack"] != "none"]
+
+
+def test_every_pressure_kind_and_intensity_moves_the_choice_log_odds(evaluated):
+    """Pressure reaches the model: each pressured item's log-odds differ from its unpressured twin's
+    (the same scenario, format and option order in the suite without pressure)."""
+    twin_suite = {"pressure": "format", "hidden_pressure": "hidden"}
+    rows = [r for r in results(evaluated) if r["model"] == POSTHOC and r["attack"] == "none"]
+    by_id = {r["item_id"]: r for r in rows}
+    moved: dict[tuple[str, int], list[float]] = {}
+    for row in rows:
+        if row["pressure"] == "none":
+            continue
+        twin = by_id[f"{twin_suite[row['suite']]}:{row['scenario_id']}:{row['format']}"]
+        odds = [r["sum_logprob"][0] - r["sum_logprob"][1] for r in (row, twin)]
+        moved.setdefault((row["pressure"], row["intensity"]), []).append(abs(odds[0] - odds[1]))
+    config = run_config(evaluated)
+    expected = {(k, i) for k in PRESSURE_KINDS for i in INTENSITIES} | {("many_shot", k) for k in config.eval.many_shot}
+    assert set(moved) == expected
+    for condition, changes in moved.items():
+        assert min(changes) > 1e-3, f"{condition}: some item's log-odds did not move under pressure"
 
 
 def test_items_come_only_from_held_out_scenarios(evaluated):
@@ -76,7 +135,7 @@ def test_items_come_only_from_held_out_scenarios(evaluated):
 def test_attack_steps_change_the_model_and_rescore_the_core_suites(evaluated):
     rows = results(evaluated)
     config = run_config(evaluated)
-    for model in MODELS:
+    for model in TRAINED:
         base = {r["item_id"]: r["sum_logprob"] for r in rows if r["model"] == model and r["attack"] == "none"
                 and r["suite"] in config.eval.attack_suites}
         for kind in ("harm", "benign"):
@@ -123,8 +182,32 @@ def test_checks_report_familiarity_heldout_wording_and_the_shortcut(evaluated):
     assert set(checks["items_sharing_13grams_with_corpus"]) == set(run_config(evaluated).corpus.conditions)
     items, _ = read_items(RunLayout(evaluated).eval.items)
     for suite in item_suites(evaluated):
-        shortcut = checks["shortcut_baseline"][suite]
-        assert shortcut["n"] == sum(i.suite == suite for i in items) and shortcut["chance"] == 0.5
+        for reading in ("shortcut_baseline", "shortcut_baseline_outcomes", "shortcut_baseline_prompt"):
+            shortcut = checks[reading][suite]
+            assert shortcut["n"] == sum(i.suite == suite for i in items) and shortcut["chance"] == 0.5
+    fit = checks["prompt_fit"]
+    assert fit["max_length"] == run_config(evaluated).train.context_length
+    assert fit["items_scored"] + sum(fit["skipped_by_suite"].values()) == len(items)
+    assert fit["cut_share"] <= run_config(evaluated).eval.max_cut_share
+
+
+def test_summary_sets_the_null_controls_beside_the_conditions_and_tests_them_against_chance(evaluated):
+    summary = json.loads(RunLayout(evaluated).eval.summary.read_text())
+    assert summary["scoring_rule"] == "calibrated"
+    assert set(summary["by_condition"]) == {"bmn_developmental", "posthoc", UNTRAINED}
+    suites = item_suites(evaluated)
+    nulls = summary["null_controls"]
+    assert set(nulls["controls"]) == {UNTRAINED} and set(nulls["controls"][UNTRAINED]) == suites
+    rows = [r for r in results(evaluated) if r["model"] == NULL and r["attack"] == "none"]
+    for suite, formats in nulls["controls"][UNTRAINED].items():
+        for fmt, cell in formats.items():
+            mine = [r["correct"] for r in rows if (r["suite"], r["format"]) == (suite, fmt)]
+            assert cell["n"] == len(mine) and cell["accuracy"] == pytest.approx(np.mean(mine), abs=1e-4)
+            assert 0 <= cell["p_value"] <= 1
+    assert nulls["cells"] == sum(len(f) for f in nulls["controls"][UNTRAINED].values())
+    positive = summary["positive_control"]
+    assert positive["bmn_developmental"]["formats"] == ["continuation"]
+    assert set(positive["posthoc"]["suites"]) == {"format", "hidden"}
 
 
 def test_eval_is_cached_then_any_checkpoint_can_be_scored_from_the_cli(evaluated, tmp_path):
@@ -153,15 +236,15 @@ def test_generated_answers_are_summarized_like_scored_ones(evaluated):
     key_of = {k.item_id: k.correct for k in keys}
     assert [r.item_id for r in rows] == [i.id for i in picked]
     for row in rows:
-        assert row.completion is not None and row.sum_logprob is None
+        assert row.completion is not None and row.sum_logprob is None and row.scoring_rule == "generate"
         assert row.correct == (row.chosen == key_of[row.item_id])
-        assert (row.chosen_normalized, row.correct_normalized) == (row.chosen, row.correct)
+        assert (row.correct_sum, row.correct_mean, row.correct_calibrated) == (None, None, None)
     summary = summarize_rows(rows, [], {})["models"]["posthoc-generated"]
     for suite in ("format", "pressure"):
         in_suite = [r for r in rows if r.suite == suite]
         expected = sum(r.correct for r in in_suite) / len(in_suite)
         assert summary["suites"][suite]["n"] == len(in_suite)
-        assert summary["suites"][suite]["accuracy"] == summary["suites"][suite]["accuracy_normalized"] == expected
+        assert summary["suites"][suite]["accuracy"] == expected and "accuracy_sum" not in summary["suites"][suite]
 
 
 def test_a_suite_defined_in_the_config_builds_items(tiny_corpus_run):

@@ -1,0 +1,117 @@
+"""Controls every run computes itself, so a reader can tell a biased instrument from a real effect.
+
+* **Null controls** must sit at chance on every suite and format: an untrained model of the run's
+  architecture and tokenizer (one per training seed, initialised exactly as that seed's arms were),
+  and every condition with no moral documents (``general_only``: the same token budget of general
+  text). A null control off chance means the suite or the scoring rule carries a bias, which must be
+  fixed, not footnoted; the summary flags each such cell.
+* The **positive control**: per trained condition, accuracy on in-distribution items in the formats
+  its own text shares a surface form with, so "structure made no difference" can be told from "no
+  model learned anything".
+
+The chance test pools a control's models (its seeds) and treats the scenario as the unit: a
+scenario's items (its seeds, pressures) are not independent draws. With one answer per scenario this
+is the exact binomial test; with several it is a t-test on per-scenario accuracy. Cells are
+Bonferroni-corrected at ``eval.chance_alpha``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy import stats
+
+from rearing.corpus.conditions import Condition
+from rearing.evals.schema import ResultRow
+from rearing.evals.suites import Suite
+
+UNTRAINED = "untrained"
+"""The condition label (and model-name stem) of the untrained null models."""
+IN_DISTRIBUTION_VIEWS = ("plain", "hidden")
+"""Views whose items come from the training distribution as it is (stripped items are not)."""
+
+
+def null_condition_names(conditions: Mapping[str, Condition]) -> list[str]:
+    """The conditions with no moral documents: null controls like the untrained models."""
+    return [name for name, condition in conditions.items() if not condition.renders_scenarios]
+
+
+def chance_test(rows: Sequence[ResultRow]) -> dict:
+    """Accuracy of ``rows`` and the two-sided p-value of its distance from 0.5, scenario as the unit."""
+    by_scenario: dict[str, list[bool]] = defaultdict(list)
+    for row in rows:
+        by_scenario[row.scenario_id].append(row.correct)
+    means = np.array([np.mean(v) for v in by_scenario.values()], dtype=float)
+    accuracy = float(np.mean([r.correct for r in rows]))
+    if all(len(v) == 1 for v in by_scenario.values()):
+        p_value = stats.binomtest(int(means.sum()), len(means), 0.5).pvalue
+    elif np.ptp(means) == 0:
+        p_value = 1.0 if means[0] == 0.5 else 0.0
+    else:
+        p_value = stats.ttest_1samp(means, 0.5).pvalue
+    return {"accuracy": round(accuracy, 4), "n": len(rows), "scenarios": len(means),
+            "p_value": float(round(p_value, 6))}
+
+
+def null_controls(rows: Sequence[ResultRow], null_conditions: Sequence[str], alpha: float) -> dict:
+    """Per null control, suite and format: accuracy and its chance test; the cells off chance flagged."""
+    base = [r for r in rows if r.attack == "none" and r.condition in (UNTRAINED, *null_conditions)]
+    cells: dict[tuple[str, str, str], list[ResultRow]] = defaultdict(list)
+    for row in base:
+        cells[(row.condition, row.suite, row.format)].append(row)
+    per_cell = alpha / max(len(cells), 1)
+    controls: dict = {}
+    flagged = []
+    for (control, suite, fmt), group in sorted(cells.items()):
+        test = chance_test(group)
+        test["off_chance"] = test["p_value"] < per_cell
+        controls.setdefault(control, {}).setdefault(suite, {})[fmt] = test
+        if test["off_chance"]:
+            flagged.append(f"{control} {suite} {fmt}: {test['accuracy']:.3f} over {test['scenarios']} scenarios "
+                           f"(p={test['p_value']:.2g})")
+    return {"alpha": alpha, "cells": len(cells), "alpha_per_cell": per_cell, "controls": controls,
+            "flagged": flagged}
+
+
+def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Condition],
+                     suites: Mapping[str, Suite]) -> dict:
+    """Per condition with familiar formats: accuracy on the in-distribution suites, in those formats."""
+    in_distribution = {name for name, s in suites.items()
+                       if s.kind == "items" and s.split == "eval" and s.view in IN_DISTRIBUTION_VIEWS
+                       and not s.pressure}
+    out = {}
+    for name, condition in conditions.items():
+        if not condition.familiar_formats:
+            continue
+        entry = {"formats": list(condition.familiar_formats), "suites": {}}
+        for suite in sorted(in_distribution):
+            group = [r for r in rows if r.condition == name and r.attack == "none" and r.suite == suite
+                     and r.format in condition.familiar_formats]
+            if group:
+                entry["suites"][suite] = {"accuracy": round(float(np.mean([r.correct for r in group])), 4),
+                                          "n": len(group), "models": len({r.model for r in group})}
+        out[name] = entry
+    return out
+
+
+def by_condition(rows: Sequence[ResultRow]) -> dict:
+    """Accuracy per condition (controls included), suite and format, over all of a condition's models."""
+    cells: dict[str, dict[str, dict[str, list[bool]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    models: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        if row.attack == "none" and row.condition is not None:
+            cells[row.condition][row.suite][row.format].append(row.correct)
+            models[row.condition].add(row.model)
+    return {
+        condition: {
+            "models": len(models[condition]),
+            "suites": {suite: {
+                "accuracy": round(float(np.mean([c for f in formats.values() for c in f])), 4),
+                "formats": {fmt: {"accuracy": round(float(np.mean(v)), 4), "n": len(v)}
+                            for fmt, v in sorted(formats.items())},
+            } for suite, formats in sorted(suites.items())},
+        }
+        for condition, suites in sorted(cells.items())
+    }
