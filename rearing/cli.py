@@ -317,7 +317,8 @@ def corpus_stats(run: Annotated[Path, typer.Argument(help="A run directory.")]) 
 
 @corpus_app.command("show")
 def corpus_show(run: Annotated[Path, typer.Argument(help="A run directory.")], scenario_id: str) -> None:
-    """One scenario as rendered under every condition, with the content units each carries."""
+    """One scenario as rendered under every condition, with the content units each carries (a condition
+    with no moral documents, the null control, is named as such)."""
     from rich.markup import escape
     from rich.panel import Panel
 
@@ -327,9 +328,13 @@ def corpus_show(run: Annotated[Path, typer.Argument(help="A run directory.")], s
     corpus = RunLayout(run).corpus
     audit = read_json(corpus.audit) if corpus.audit.is_file() else {}
     found = False
+    empty = []
     for condition in corpus.conditions():
-        doc = next((d for d in TokenStream.open(corpus.stream(condition)).docs() if d.scenario_id == scenario_id),
-                   None)
+        stream = TokenStream.open(corpus.stream(condition))
+        if not stream.meta["stats"]["moral_documents"]:
+            empty.append(condition)
+            continue
+        doc = next((d for d in stream.docs() if d.scenario_id == scenario_id), None)
         if doc is not None:
             private = "".join(f"\n[dim]private: {doc.text[a:b]}[/]" for a, b in doc.private)
             ledger = f"\n[bold]carries:[/] {', '.join(doc.units) or 'no declared units'}"
@@ -341,6 +346,8 @@ def corpus_show(run: Annotated[Path, typer.Argument(help="A run directory.")], s
             found = True
     if not found:
         raise InputError([f"{corpus.root}: scenario_id: no document for '{scenario_id}'"])
+    for condition in empty:
+        console.print(f"[dim]{condition}: no moral documents (general text only)[/]")
 
 
 class TextRecord(BaseModel):

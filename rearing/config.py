@@ -287,6 +287,8 @@ class ExperimentConfig(Section):
         for name, ordering in self.corpus.orderings.items():
             if name not in self.corpus.conditions:
                 yield ("corpus", "orderings", name), f"'{name}' is not in corpus.conditions"
+            elif name in conditions and not conditions[name].renders_scenarios:
+                yield ("corpus", "orderings", name), f"'{name}' renders no scenario: it has no moral documents to order"
             yield from unknown_names(("corpus", "orderings", name), [ordering], ORDERINGS, "ordering", index=False)
         if self.train.init_from is None:
             yield from unknown_names(("train", "model"), [self.train.model], MODEL_PRESETS, "model preset", index=False)

@@ -1,9 +1,11 @@
 """Assemble every condition from one scenario set: render, order, token-match, tokenize, write.
 
 Matching rules (what makes the comparison fair):
-* every condition holds every training scenario ``repeats`` times;
+* every condition holds every training scenario ``repeats`` times, except one that renders no
+  scenario (``renderer: null``, the null control), which holds none;
 * every condition has the same total number of training tokens (within 1%): the remainder after
-  the moral documents is filled, in one shared order, from the shared general corpus;
+  the moral documents is filled, in one shared order, from the shared general corpus (all of it,
+  for a condition with no moral documents);
 * one byte-level BPE tokenizer, trained on the union of all conditions and the general corpus.
 
 Per condition it writes ``docs.jsonl`` (documents in training order), ``tokens.bin`` (a flat
@@ -74,9 +76,11 @@ def order_moral(docs: list[CorpusDoc], ordering: Ordering, rng: random.Random) -
 
 def render_moral(name: str, condition: Condition, scenarios: list[Scenario], repeats: int, seed: int,
                  known: Mapping[str, Condition]) -> list[CorpusDoc]:
-    """Each scenario ``repeats`` times as ``condition`` renders it; a length-matched condition adds
-    paraphrases (its own renderer, fresh draws) until each document is as long as the other
-    condition's document for the same scenario and repeat."""
+    """Each scenario ``repeats`` times as ``condition`` renders it (none when it renders no scenario);
+    a length-matched condition adds paraphrases (its own renderer, fresh draws) until each document is
+    as long as the other condition's document for the same scenario and repeat."""
+    if not condition.renders_scenarios:
+        return []
     render = renderer_function(condition)
     target_name = condition.length_matched_to
     target_render = renderer_function(known[target_name]) if target_name else None
@@ -108,11 +112,14 @@ def content_audit(conditions: Mapping[str, Condition], moral: Mapping[str, list[
                   scenarios: list[Scenario]) -> dict:
     """Per condition: which content units every document of each scenario carries (a unit counts
     only if each repeat has it), against what the scenario has (:func:`scenario_units`, plus the
-    deliberation for narrative conditions). Content-matched conditions must carry every unit."""
+    deliberation for narrative conditions). Content-matched conditions must carry every unit; a
+    condition that renders no scenario owes none (its entry counts 0 scenarios, nothing missing)."""
     audit = {}
     for name, docs in moral.items():
-        extra = ("deliberation",) if conditions[name].private_deliberation else ()
-        needed = {s.id: (*scenario_units(s), *extra) for s in scenarios}
+        condition = conditions[name]
+        extra = ("deliberation",) if condition.private_deliberation else ()
+        owed = scenarios if condition.renders_scenarios else []
+        needed = {s.id: (*scenario_units(s), *extra) for s in owed}
         carried: dict[str, set[str]] = {}
         for doc in docs:
             units = set(doc.units)
@@ -120,7 +127,8 @@ def content_audit(conditions: Mapping[str, Condition], moral: Mapping[str, list[
         missing = {sid: [u for u in units if u not in carried.get(sid, set())] for sid, units in needed.items()}
         by_unit = Counter(u.split(":")[0] for units in missing.values() for u in units)
         audit[name] = {
-            "content_matched": conditions[name].content_matched,
+            "content_matched": condition.content_matched,
+            "moral_documents": len(docs),
             "scenarios": len(needed),
             "complete": sum(not m for m in missing.values()),
             "missing_by_unit": dict(sorted(by_unit.items())),
@@ -225,7 +233,7 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path,
     for name, condition in run_conditions(config).items():
         ordering = corpus.orderings.get(name, condition.ordering)
         moral = render_moral(name, condition, train, corpus.repeats, seed, known)
-        if corpus.backend == "llm":
+        if corpus.backend == "llm" and moral:
             from rearing.corpus.llm_render import rerender_with_llm
 
             moral = rerender_with_llm(moral, train, name, condition, config, out_dir, run_root)
@@ -238,6 +246,9 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path,
 
     lexicon = load_lexicon()
     moral_words = {c.name: sum(len(d.text.split()) for d in c.moral) for c in conditions}
+    # Beyond the base pool, the condition with the fewest moral words needs the difference from general
+    # text: all of the largest condition's moral words when one renders no scenario (the null control).
+    # It is estimated in words (30% slack for general text tokenizing denser than moral text).
     general_words_needed = max(moral_words.values()) - min(moral_words.values())
     pool = [CorpusDoc(id=g.id, kind="general", phase="main", text=g.text)
             for g in generate_general(corpus.general_docs, seed)]
@@ -291,10 +302,13 @@ def build_corpus(config: ExperimentConfig, train: list[Scenario], out_dir: Path,
             chosen_ids.append(ids)
             total += len(ids)
         if total < budget * 0.99:
+            short = f"condition {c.name}: the general pool ran out at {total} of {budget} tokens"
             raise InputError([
-                f"corpus.general_docs: condition {c.name}: the general pool ran out at {total} of {budget} "
-                f"tokens; raise corpus.general_docs (now {corpus.general_docs})"
-                + (f" or lower corpus.total_tokens (now {corpus.total_tokens})" if corpus.total_tokens else "")
+                f"corpus.general_docs: {short}; raise corpus.general_docs (now {corpus.general_docs}) or lower "
+                f"corpus.total_tokens (now {corpus.total_tokens})" if corpus.total_tokens else
+                f"corpus.total_tokens: {short} (the budget is the largest condition plus corpus.general_docs, and "
+                f"the pool beyond them, estimated from word counts, fell short); set corpus.total_tokens to at "
+                f"most {total}"
             ])
         ids_of = {d.id: ids for d, ids in zip(c.moral, encoded_moral[c.name], strict=True)}
         ids_of.update({d.id: ids for d, ids in zip(chosen, chosen_ids, strict=True)})

@@ -6,6 +6,8 @@ final phase, which model-raising transforms the general text gets, which other c
 length-matched against, which eval formats share its surface form, and how the LLM backend is told
 to write it. The built-ins live in ``data/conditions.yaml``; a run adds or replaces entries under
 ``corpus.define`` in its config, so adding a condition is one entry (plus a renderer if it needs one).
+A condition with no renderer (``renderer: null``) renders no scenario: its stream is general text
+only, the null control; it can claim nothing about moral documents (see ``NO_MORAL_DOCUMENTS``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from rearing.datafile import DataRecord, identifier, import_reference, load_data
 from rearing.evals.schema import Format
@@ -34,9 +36,21 @@ class Renderer(DataRecord):
     llm_style: str = Field(min_length=1, description="What the LLM backend is asked to write.")
 
 
+NO_MORAL_DOCUMENTS: dict[str, tuple[object, str]] = {
+    "content_matched": (False, "there is no content to match: set content_matched: false"),
+    "length_matched_to": (None, "there are no documents to lengthen: remove length_matched_to"),
+    "private_deliberation": (False, "no narrator deliberates: remove private_deliberation"),
+    "layout": ("interleaved", "a phased layout puts the moral documents last and there are none: use interleaved"),
+    "llm_style": (None, "the LLM backend has nothing to write: remove llm_style"),
+}
+"""What a condition that renders no scenario must say of each field (the value it must have, and why)."""
+
+
 class Condition(DataRecord):
     description: str = ""
-    renderer: str = Field(description="A renderer name, or module:function for one of your own.")
+    renderer: str | None = Field(
+        description="A renderer name, module:function for one of your own, or null: the condition renders "
+        "no scenario (general text only, the same token budget: a null control).")
     ordering: Ordering = "shuffled"
     layout: Placement = "interleaved"
     transform_general: list[str] = Field(default_factory=list)
@@ -44,8 +58,8 @@ class Condition(DataRecord):
     familiar_formats: list[Format] = Field(default_factory=list)
     llm_style: str | None = Field(None, description="Overrides the renderer's llm_style.")
     content_matched: bool = Field(
-        True, description="Carries every content unit of each scenario (setting, needs, actions, "
-        "consequences, principle, verdict); the corpus build fails if a document misses one.")
+        True, validate_default=True, description="Carries every content unit of each scenario (setting, needs, "
+        "actions, consequences, principle, verdict); the corpus build fails if a document misses one.")
     in_default_set: bool = Field(True, description="Built when a config does not list its conditions.")
     private_deliberation: bool = Field(
         False, description="Its documents carry the narrator's private deliberation (audited like any unit).")
@@ -59,6 +73,22 @@ class Condition(DataRecord):
         if unknown:
             raise ValueError(f"unknown transforms {unknown}; choose from {', '.join(TRANSFORMS)}")
         return value
+
+    @field_validator(*NO_MORAL_DOCUMENTS)
+    @classmethod
+    def _nothing_moral_without_a_renderer(cls, value, info: ValidationInfo):
+        """A condition that renders no scenario has no moral documents to match, lengthen, deliberate in,
+        put in a final phase or have the LLM write (``renderer`` is validated first, so it is known here)."""
+        if "renderer" in info.data and info.data["renderer"] is None:
+            required, why = NO_MORAL_DOCUMENTS[info.field_name]
+            if value != required:
+                raise ValueError(f"the condition renders no scenario (renderer: null), so {why}")
+        return value
+
+    @property
+    def renders_scenarios(self) -> bool:
+        """Whether the condition has moral documents (False: general text only)."""
+        return self.renderer is not None
 
 
 class ConditionBook(DataRecord):
@@ -78,15 +108,19 @@ class ConditionBook(DataRecord):
 def reference_problems(conditions: Mapping[str, Condition],
                        renderers: Mapping[str, Renderer]) -> list[tuple[str, str, str]]:
     """``(condition, field, reason)`` for each renderer or condition a set of conditions names that
-    does not exist: a renderer must be one of ``renderers`` (or ``module:function``), and
-    ``length_matched_to`` one of ``conditions``."""
+    does not exist: a renderer must be one of ``renderers`` (or ``module:function``, or null), and
+    ``length_matched_to`` one of ``conditions`` that renders scenarios."""
     problems = []
     for name, c in conditions.items():
-        if c.renderer not in renderers and ":" not in c.renderer:
+        if c.renderer is not None and c.renderer not in renderers and ":" not in c.renderer:
             known = f"known: {', '.join(renderers)}, or module:function"
             problems.append((name, "renderer", f"unknown renderer '{c.renderer}' ({known})"))
-        if c.length_matched_to is not None and c.length_matched_to not in conditions:
-            problems.append((name, "length_matched_to", f"unknown condition '{c.length_matched_to}'"))
+        target = c.length_matched_to
+        if target is not None and target not in conditions:
+            problems.append((name, "length_matched_to", f"unknown condition '{target}'"))
+        elif target is not None and not conditions[target].renders_scenarios:
+            problems.append((name, "length_matched_to", f"'{target}' renders no scenario (renderer: null): "
+                             "it has no documents to match the length of"))
         if c.length_matched_to == name:
             problems.append((name, "length_matched_to", "a condition cannot be length-matched to itself"))
     return problems
@@ -113,12 +147,15 @@ def all_conditions(defined: Mapping[str, Condition] | None = None) -> dict[str, 
 
 
 def custom_renderer(condition: Condition) -> str | None:
-    """The ``module:function`` of a condition's own renderer, or None when it uses a packaged one."""
-    return None if condition.renderer in builtin_book().renderers else condition.renderer
+    """The ``module:function`` of a condition's own renderer, or None when it uses a packaged one or none."""
+    packaged = condition.renderer is None or condition.renderer in builtin_book().renderers
+    return None if packaged else condition.renderer
 
 
 def renderer_function(condition: Condition) -> RenderFn:
-    """The function that writes one document of ``condition``."""
+    """The function that writes one document of ``condition`` (which must render scenarios)."""
+    if condition.renderer is None:
+        raise ValueError("the condition renders no scenario (renderer: null): it has no renderer function")
     renderer = builtin_book().renderers.get(condition.renderer)
     return import_reference(renderer.function if renderer else condition.renderer, "renderer")
 
@@ -138,8 +175,8 @@ def _renderer_style(condition: Condition) -> str | None:
 
 def lacks_llm_style(condition: Condition) -> bool:
     """Whether the LLM backend could not be told how to write ``condition`` (a renderer of your own
-    and no ``llm_style``)."""
-    return not condition.llm_style and _renderer_style(condition) is None
+    and no ``llm_style``); a condition that renders no scenario gives it nothing to write."""
+    return condition.renders_scenarios and not condition.llm_style and _renderer_style(condition) is None
 
 
 def familiar_conditions(fmt: str, conditions: Mapping[str, Condition]) -> list[str]:

@@ -29,6 +29,17 @@ def test_matched_conditions_carry_every_unit_and_the_audit_says_so(tiny_corpus_r
     assert not audit["posthoc"]["missing"]
 
 
+def test_a_condition_with_no_moral_documents_is_reported_with_nothing_missing(tiny_corpus_run):
+    """The null control owes no unit: the audit lists it with no documents and nothing missing (the
+    build passed), and the stats give it no moral tokens."""
+    audit = json.loads(RunLayout(tiny_corpus_run).corpus.audit.read_text())
+    assert audit["general_only"] == {"content_matched": False, "moral_documents": 0, "scenarios": 0, "complete": 0,
+                                     "missing_by_unit": {}, "private_documents": 0, "missing": {}}
+    assert audit["flat"]["moral_documents"] == audit["flat"]["scenarios"] > 0
+    stats = json.loads(RunLayout(tiny_corpus_run).corpus.stats.read_text())["conditions"]
+    assert stats["general_only"]["moral_token_share"] == 0.0 < stats["flat"]["moral_token_share"]
+
+
 def test_a_renderer_that_drops_the_principle_fails_the_build(tmp_path, tiny_config_file):
     extra = f"""
 corpus:

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from rearing.config import load_config
-from rearing.corpus.conditions import default_conditions
+from rearing.corpus.conditions import all_conditions, default_conditions
 from rearing.corpus.stream import DOCS_FILE, META_FILE, OFFSETS_FILE, TOKENS_FILE
 from rearing.layout import RunLayout
 from rearing.pipeline import run_pipeline
 
 CONDITIONS = default_conditions()
+RENDERING = [c for c in CONDITIONS if all_conditions()[c].renders_scenarios]
 
 CONFIG = """preset: smoke
 name: corpus-test
@@ -50,7 +51,8 @@ def meta(run_dir: Path, condition: str) -> dict:
 def test_every_condition_holds_every_training_scenario_equally(run_dir):
     train = {json.loads(l)["id"] for l in (RunLayout(run_dir).world.split("train")).read_text().splitlines()}
     assert sorted(CONDITIONS) == RunLayout(run_dir).corpus.conditions()
-    for condition in CONDITIONS:
+    assert "general_only" in CONDITIONS and "general_only" not in RENDERING
+    for condition in RENDERING:
         counts = Counter(d["scenario_id"] for d in docs(run_dir, condition) if d["kind"] == "moral")
         assert set(counts) == train, condition
         assert set(counts.values()) == {1}, condition
@@ -62,6 +64,32 @@ def test_token_totals_match_within_one_percent(run_dir):
     for condition, total in totals.items():
         stream = np.fromfile(RunLayout(run_dir).corpus.stream(condition) / TOKENS_FILE, dtype=meta(run_dir, condition)["dtype"])
         assert len(stream) == total
+
+
+def test_general_only_is_the_shared_general_text_alone_at_the_same_budget(run_dir):
+    """The null control: no moral document and no scenario's text, the shared pool in its shared order
+    (another arm's general documents are a prefix of it), the budget every other arm has."""
+    null = docs(run_dir, "general_only")
+    assert {d["kind"] for d in null} == {"general"} and len(null) > 100
+    assert not any(d["scenario_id"] or d["units"] or d["private"] for d in null)
+    scenarios = [json.loads(l) for l in (RunLayout(run_dir).world.split("train")).read_text().splitlines()]
+    text = "\n".join(d["text"] for d in null)
+    assert not [s["id"] for s in scenarios if s["id"] in text]
+    settings = [sentence for s in scenarios for sentence in s["setting"].split(". ") if len(sentence.split()) >= 6]
+    assert len(settings) > len(scenarios) and not [x for x in settings if x in text]
+    assert not [s["principle"] for s in scenarios if s["principle"] in text]
+    shared = [d["id"] for d in docs(run_dir, "flat") if d["kind"] == "general"]
+    assert [d["id"] for d in null][: len(shared)] == shared
+
+    stats = json.loads(RunLayout(run_dir).corpus.stats.read_text())
+    null_stats = stats["conditions"]["general_only"]
+    assert null_stats["moral_documents"] == null_stats["moral_tokens"] == null_stats["private_tokens"] == 0
+    assert null_stats["moral_token_share"] == 0.0
+    assert abs(null_stats["tokens"] / stats["budget_tokens"] - 1) < 0.01
+    for condition in RENDERING:
+        assert abs(null_stats["tokens"] / stats["conditions"][condition]["tokens"] - 1) < 0.01, condition
+    m = meta(run_dir, "general_only")
+    assert m["renderer"] is None and m["scenario_counts"] == {} and [p["name"] for p in m["phases"]] == ["main"]
 
 
 def test_orderings_are_what_they_claim(run_dir):

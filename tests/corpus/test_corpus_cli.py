@@ -11,7 +11,7 @@ runner = CliRunner()
 def test_build_stats_show_from_the_cli(tmp_path):
     config = tmp_path / "c.yaml"
     config.write_text("preset: smoke\nname: cli\nworld:\n  n_scenarios: 200\ncorpus:\n  general_docs: 150\n"
-                      "  vocab_size: 800\n  conditions: [flat, bmn_developmental]\n")
+                      "  vocab_size: 800\n  conditions: [flat, bmn_developmental, general_only]\n")
     run = tmp_path / "runs" / "cli"
     result = runner.invoke(app, ["corpus", "build", "--run", str(run), "--config", str(config)])
     assert result.exit_code == 0, result.output
@@ -21,6 +21,7 @@ def test_build_stats_show_from_the_cli(tmp_path):
     scenario_id = json.loads(RunLayout(run).world.split("train").read_text().splitlines()[0])["id"]
     shown = runner.invoke(app, ["corpus", "show", str(run), scenario_id])
     assert shown.exit_code == 0 and "flat" in shown.output and "bmn_developmental" in shown.output
+    assert "general_only: no moral documents (general text only)" in shown.output
     assert runner.invoke(app, ["corpus", "show", str(run), "nope"]).exit_code == 2
     again = runner.invoke(app, ["corpus", "build", "--run", str(run)])
     assert again.exit_code == 0, again.output
@@ -43,14 +44,32 @@ def test_transform_any_text_and_reject_bad_lines(tmp_path):
     assert not nothing.exists()
 
 
-def test_a_general_pool_too_small_for_the_budget_names_its_config_key(tmp_path):
+def build_refused(tmp_path, corpus: str) -> str:
+    """The output of a corpus build on a 60-scenario world with ``corpus`` settings, which must be refused."""
     config = tmp_path / "c.yaml"
-    config.write_text("preset: smoke\nworld:\n  n_scenarios: 60\ncorpus:\n  general_docs: 20\n  vocab_size: 400\n"
-                      "  total_tokens: 10000000\n  conditions: [flat]\n")
+    config.write_text(f"preset: smoke\nworld:\n  n_scenarios: 60\ncorpus:\n  general_docs: 20\n  vocab_size: 400\n{corpus}")
     result = runner.invoke(app, ["corpus", "build", "--run", str(tmp_path / "run"), "--config", str(config)])
     assert result.exit_code == 2, result.output
-    assert "corpus.general_docs: condition flat: the general pool ran out at" in result.output
-    assert "lower corpus.total_tokens (now 10000000)" in result.output
+    return result.output
+
+
+def test_a_general_pool_too_small_for_the_budget_names_its_config_key(tmp_path):
+    output = build_refused(tmp_path, "  total_tokens: 10000000\n  conditions: [flat]\n")
+    assert "corpus.general_docs: condition flat: the general pool ran out at" in output
+    assert "lower corpus.total_tokens (now 10000000)" in output
+
+
+def test_a_pool_short_of_the_automatic_budget_points_at_total_tokens(tmp_path, monkeypatch):
+    """With no corpus.total_tokens the budget grows with corpus.general_docs, so raising it cannot help
+    the null control when the pool beyond it (estimated from word counts) falls short: here the extra
+    documents are cut to one word each."""
+    from rearing.corpus import build
+    from rearing.corpus.general import GeneralDoc
+
+    monkeypatch.setattr(build, "general_doc", lambda seed, i: GeneralDoc(id=f"g{i}", kind="general", text="Rain."))
+    output = build_refused(tmp_path, "  conditions: [flat, general_only]\n")
+    assert "corpus.total_tokens: condition general_only: the general pool ran out at" in output
+    assert "set corpus.total_tokens to at most" in output and "raise corpus.general_docs" not in output
 
 
 def test_a_bad_or_old_manifest_is_a_clear_error(tmp_path):

@@ -50,7 +50,8 @@ def llm_run(tmp_path, monkeypatch):
     fake = EchoLLM(drop_marker=f'"id":"{first_id}"').start()
     config = tmp_path / "c.yaml"
     config.write_text(
-        "preset: smoke\nworld:\n  n_scenarios: 60\ncorpus:\n  backend: llm\n  conditions: [flat, bmn_developmental]\n"
+        "preset: smoke\nworld:\n  n_scenarios: 60\ncorpus:\n  backend: llm\n"
+        "  conditions: [flat, bmn_developmental, general_only]\n"
         f"  general_docs: 60\n  vocab_size: 500\n  llm:\n    base_url: {fake.base_url}\n"
         "    api_key_env: REARING_TEST_KEY\n    backoff_base: 0.0\n    timeout: 5\n"
     )
@@ -95,6 +96,9 @@ def test_llm_corpus_keeps_everything_counts_fallbacks_and_hides_the_key(llm_run)
         assert doc["units"] == list(template.units)
     assert json.loads((run_dir / "corpus" / "llm_render_bmn_developmental.json").read_text())["fallback_ids"] \
         == [f"bmn_developmental:{dropped_id}:0"]
+    null = [json.loads(line) for line in (run_dir / "corpus" / "general_only" / "docs.jsonl").read_text().splitlines()]
+    assert {d["kind"] for d in null} == {"general"} and not any("Retold." in d["text"] for d in null)
+    assert not (run_dir / "corpus" / "llm_render_general_only.json").exists(), "nothing to re-render"
 
     calls = fake.total
     run_pipeline(config, run_dir, force=True, until="corpus")

@@ -87,6 +87,15 @@ def test_posthoc_trains_general_then_moral_in_two_phases(tiny_corpus_run, tmp_pa
     assert set(kinds[:first_moral]) == {"general"} and set(kinds[first_moral:]) == {"moral"}
 
 
+def test_the_null_control_trains_on_general_text_in_one_phase(tiny_corpus_run, tmp_path, tiny_train_config):
+    job = job_for(tiny_corpus_run, tmp_path / "out", "general_only")
+    summary = train(job, tiny_train_config(steps=4), progress=False)
+    assert [(p["name"], p["steps"]) for p in summary["phases"]] == [("main", 4)]
+    assert {d.kind for d in consumed_docs(job.out_dir, job.stream_dir)} == {"general"}
+    assert all(np.isfinite(m["loss"]) for m in metrics(job.out_dir))
+    assert JobLayout(job.out_dir).summary.is_file() and (JobLayout(job.out_dir).model / "config.json").is_file()
+
+
 def test_same_seed_same_losses_and_another_seed_differs(tiny_corpus_run, tmp_path, tiny_train_config):
     cfg = tiny_train_config(steps=6)
     runs = {}
