@@ -27,7 +27,7 @@ train:
   conditions: [bmn_developmental, posthoc]
   seeds: [0]
   steps: 12
-  context_length: 512
+  context_length: 640
   batch_size: 4
   warmup_steps: 2
   checkpoint_every: 4

@@ -108,7 +108,7 @@ def item_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem], keys: 
                            + [(start + prompt, list(choices)) for prompt, choices in free], batch_size=cfg.batch_size)
     free_scores = dict(zip(free, scores[len(items):], strict=True))
     rows = []
-    for item, score in zip(items, scores, strict=True):
+    for item, score in zip(items, scores[:len(items)], strict=True):
         key = keys[item.id]
         baseline = free_scores[(item.calibration_prompt or "", tuple(item.choices))].sum_logprob
         by_rule = {"sum": score.sum_logprob, "mean": score.mean_logprob,
