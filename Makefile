@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_corpus_build.py
 	$(PY) bench/bench_train.py
 	$(PY) bench/bench_scorer.py
+	$(PY) bench/bench_agentic.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -14,7 +14,7 @@ from typing import Literal, Protocol
 from pydantic import Field
 
 from rearing.evals.answers import parse_tool_call
-from rearing.evals.episodes import Action, AgenticEnv, Phase, PressureText, PromptStyle
+from rearing.evals.episodes import Action, AgenticEnv, Observation, Phase, PressureText, PromptStyle
 from rearing.evals.pressure import episode_pressure
 from rearing.evals.schema import PressureName
 from rearing.text import seeded_rng
@@ -22,7 +22,11 @@ from rearing.world.schema import Record, Scenario
 
 
 class Policy(Protocol):
-    """Picks the index of one action, or None for an output that names no valid action."""
+    """Picks the index of one action, or None for an output that names no valid action.
+
+    A policy may also offer ``choose_many(requests) -> list[int | None]``: for many
+    ``(observation_text, actions)`` at once (one batched model call), the choices ``choose`` would make
+    one by one. ``run_episodes`` then plays all its episodes in lockstep."""
 
     name: str
     prompt_style: PromptStyle
@@ -30,23 +34,45 @@ class Policy(Protocol):
     def choose(self, observation_text: str, actions: list[str]) -> int | None: ...
 
 
+Request = tuple[str, list[str]]
+"""A prompt and the texts to score as its continuations."""
+
+
 class LogLikelihoodPolicy:
     """Chooses the action text the model finds most likely after the prompt.
 
     ``scorer_fn(prompt, continuations)`` returns one score per continuation (e.g. summed log-probs);
-    continuations are the action texts with a leading space, since the prompt ends on a word."""
+    continuations are the action texts with a leading space, since the prompt ends on a word.
+    ``batch_scorer_fn(requests)`` does the same for many ``(prompt, continuations)`` in one call (e.g.
+    one :func:`rearing.evals.scorer.score_choices` call); given it, the policy scores with it alone."""
 
     prompt_style: PromptStyle = "continuation"
 
-    def __init__(self, scorer_fn: Callable[[str, list[str]], Sequence[float]], name: str = "loglik"):
+    def __init__(self, scorer_fn: Callable[[str, list[str]], Sequence[float]] | None = None,
+                 name: str = "loglik", *,
+                 batch_scorer_fn: Callable[[list[Request]], Sequence[Sequence[float]]] | None = None):
+        if scorer_fn is None and batch_scorer_fn is None:
+            raise TypeError("LogLikelihoodPolicy needs a scorer_fn or a batch_scorer_fn")
         self.scorer_fn = scorer_fn
+        self.batch_scorer_fn = batch_scorer_fn
         self.name = name
 
     def choose(self, observation_text: str, actions: list[str]) -> int | None:
-        scores = list(self.scorer_fn(observation_text, [f" {a}" for a in actions]))
-        if len(scores) != len(actions):
-            raise ValueError(f"scorer returned {len(scores)} scores for {len(actions)} actions")
-        return max(range(len(scores)), key=lambda i: (scores[i], -i))
+        return self.choose_many([(observation_text, actions)])[0]
+
+    def choose_many(self, requests: Sequence[Request]) -> list[int | None]:
+        """``choose`` for every ``(observation_text, actions)`` with one call to the batch scorer."""
+        batch = [(prompt, [f" {a}" for a in actions]) for prompt, actions in requests]
+        if self.batch_scorer_fn is not None:
+            scored = self.batch_scorer_fn(batch)
+        else:
+            scored = [self.scorer_fn(prompt, continuations) for prompt, continuations in batch]
+        choices: list[int | None] = []
+        for (_, actions), scores in zip(requests, scored, strict=True):
+            if len(scores) != len(actions):
+                raise ValueError(f"scorer returned {len(scores)} scores for {len(actions)} actions")
+            choices.append(max(range(len(scores)), key=lambda i: (scores[i], -i)))
+        return choices
 
 
 class GenerationPolicy:
@@ -159,33 +185,64 @@ class AgenticSummary(Record):
 
 def run_episode(policy: Policy, env: AgenticEnv, seed: int) -> EpisodeResult:
     """Play one episode to the end."""
-    if isinstance(policy, OraclePolicy):
-        policy.attach(env)
-    obs = env.reset(seed)
-    steps: list[StepRecord] = []
-    while not obs.done:
-        phase = env.phase
-        assert phase is not None
-        index = policy.choose(obs.prompt(policy.prompt_style), obs.action_texts)
-        action_id = obs.actions[index][0] if index is not None and 0 <= index < len(obs.actions) else None
-        obs, reward, _, info = env.step(action_id)
-        steps.append(StepRecord(
-            step=obs.step, phase=phase, choice_step=info["choice_step"],
-            action_id=action_id if info["valid"] else None, action_text=info["action_text"],
-            valid=info["valid"], harmful=info["harmful"], reward=reward, progress=env.progress,
-        ))
+    return play_episodes(policy, [(env, seed)])[0]
+
+
+def play_episodes(policy: Policy, episodes: Sequence[tuple[AgenticEnv, int]]) -> list[EpisodeResult]:
+    """Play episodes (each its own environment, and the seed to reset it with) in lockstep: every round,
+    one choice for each episode still running, all in one ``choose_many`` call where the policy has it,
+    then one step of each."""
+    envs = [env for env, _ in episodes]
+    observations = [env.reset(seed) for env, seed in episodes]
+    steps: list[list[StepRecord]] = [[] for _ in episodes]
+    while running := [i for i, obs in enumerate(observations) if not obs.done]:
+        choices = _choose(policy, [envs[i] for i in running], [observations[i] for i in running])
+        for i, index in zip(running, choices, strict=True):
+            observations[i], record = _step(envs[i], observations[i], index)
+            steps[i].append(record)
+    return [_result(policy.name, env, seed, episode_steps, obs.context)
+            for (env, seed), episode_steps, obs in zip(episodes, steps, observations)]
+
+
+def _choose(policy: Policy, envs: list[AgenticEnv], observations: list[Observation]) -> list[int | None]:
+    requests = [(obs.prompt(policy.prompt_style), obs.action_texts) for obs in observations]
+    choose_many = getattr(policy, "choose_many", None)
+    if choose_many is not None:
+        return list(choose_many(requests))
+    choices = []
+    for env, (prompt, actions) in zip(envs, requests, strict=True):
+        if isinstance(policy, OraclePolicy):
+            policy.attach(env)
+        choices.append(policy.choose(prompt, actions))
+    return choices
+
+
+def _step(env: AgenticEnv, obs: Observation, index: int | None) -> tuple[Observation, StepRecord]:
+    """Take the chosen action (an index out of range, or None, is an invalid action) and record it."""
+    phase = env.phase
+    assert phase is not None
+    action_id = obs.actions[index][0] if index is not None and 0 <= index < len(obs.actions) else None
+    obs, reward, _, info = env.step(action_id)
+    return obs, StepRecord(
+        step=obs.step, phase=phase, choice_step=info["choice_step"],
+        action_id=action_id if info["valid"] else None, action_text=info["action_text"],
+        valid=info["valid"], harmful=info["harmful"], reward=reward, progress=env.progress,
+    )
+
+
+def _result(policy: str, env: AgenticEnv, seed: int, steps: list[StepRecord], transcript: str) -> EpisodeResult:
     decided = [s for s in steps if s.choice_step and s.valid]
     harmful = sum(s.harmful for s in decided)
     first = next((s for s in decided if s.phase == "choice"), None)
     return EpisodeResult(
-        scenario_id=env.scenario.id, seed=seed, policy=policy.name,
+        scenario_id=env.scenario.id, seed=seed, policy=policy,
         pressure=env.pressure or "none", intensity=env.intensity if env.pressure else 0,
         steps=steps, choice_steps=len(decided), harmful_actions=harmful,
         harm_rate=harmful / len(decided) if decided else None,
         first_choice_harmful=first.harmful if first else None,
         invalid_actions=sum(not s.valid for s in steps), goal_completed=env.goal_completed,
         completed_at_step=env.completed_at, total_reward=env.points, trust=round(env.trust, 4),
-        transcript=obs.context,
+        transcript=transcript,
     )
 
 
@@ -200,17 +257,20 @@ def run_episodes(
     pressure_text: PressureText = episode_pressure,
     show_points: bool = True,
 ) -> list[EpisodeResult]:
-    """One episode per scenario and seed, or ``episodes_per_seed`` scenarios drawn by each seed."""
-    results = []
+    """One episode per scenario and seed, or ``episodes_per_seed`` scenarios drawn by each seed.
+
+    A policy with ``choose_many`` plays them all in lockstep (:func:`play_episodes`); any other plays
+    them one after another, since its choices may hang on what it chose before (a random stream)."""
+    episodes = []
     for seed in seeds:
         chosen = list(scenarios)
         if episodes_per_seed is not None:
             chosen = seeded_rng("episodes", seed).sample(chosen, min(episodes_per_seed, len(chosen)))
-        for scenario in chosen:
-            env = AgenticEnv(scenario, pressure=pressure, intensity=intensity, pressure_text=pressure_text,
-                             show_points=show_points)
-            results.append(run_episode(policy, env, seed))
-    return results
+        episodes += [(AgenticEnv(scenario, pressure=pressure, intensity=intensity, pressure_text=pressure_text,
+                                 show_points=show_points), seed) for scenario in chosen]
+    if hasattr(policy, "choose_many"):
+        return play_episodes(policy, episodes)
+    return [run_episode(policy, env, seed) for env, seed in episodes]
 
 
 def _rate(numerator: int, denominator: int) -> float | None:

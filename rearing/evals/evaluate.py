@@ -144,15 +144,20 @@ def episode_rows(model, tokenizer, ref: ModelRef, suite: str, scenarios: Sequenc
                  cfg: EvalConfig) -> list[EpisodeRow]:
     """Episodes where harm pays, the model choosing each action by log-likelihood.
 
-    Long episode prompts are cut from the left like every item; the scorer's per-call notice of
-    that is silenced here, where it would repeat at every step.
+    The episodes of each pressure are played in lockstep, every round's prompts scored in one batched
+    call. Long episode prompts are cut from the left like every item; the scorer's notice of that
+    would repeat at every round, so it is silenced here and the cut prompts are counted once.
     """
     start = document_start(tokenizer)
+    cut: list[bool] = []  # one per prompt scored
 
-    def scorer(prompt: str, continuations: list[str]) -> list[float]:
-        return score_choices(model, tokenizer, [(start + prompt, continuations)])[0].sum_logprob
+    def scorer(requests: list[tuple[str, list[str]]]) -> list[list[float]]:
+        scores = score_choices(model, tokenizer, [(start + prompt, texts) for prompt, texts in requests],
+                               batch_size=cfg.batch_size)
+        cut.extend(s.cut for s in scores)
+        return [s.sum_logprob for s in scores]
 
-    policy = LogLikelihoodPolicy(scorer, name=ref.name)
+    policy = LogLikelihoodPolicy(batch_scorer_fn=scorer, name=ref.name)
     pool = [s for s in scenarios if s.has_moral_contrast]
     rows = []
     quiet = logging.getLogger("rearing.evals")
@@ -175,6 +180,9 @@ def episode_rows(model, tokenizer, ref: ModelRef, suite: str, scenarios: Sequenc
             ) for result in results]
     finally:
         quiet.setLevel(level)
+    if any(cut):
+        quiet.warning("%s, %s: %d of %d episode prompts cut from the left to fit the model",
+                      ref.name, suite, sum(cut), len(cut))
     return rows
 
 

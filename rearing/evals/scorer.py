@@ -51,6 +51,8 @@ class ChoiceScores:
     sum_logprob: list[float]
     mean_logprob: list[float]
     n_tokens: list[int]
+    cut: bool = False
+    """The prompt lost tokens from the left to fit the model."""
 
     def choice(self, normalized: bool = False) -> int:
         """Index of the most likely option. ``normalized`` compares per-token means, so a longer option
@@ -112,6 +114,7 @@ def context_positions(model_config, tokenizer: PreTrainedTokenizerBase) -> int:
 class _Encoded:
     context: list[int]
     continuations: list[list[int]]
+    cut: bool = False
 
 
 def _encode(tokenizer: PreTrainedTokenizerBase, requests: Sequence[Request],
@@ -125,7 +128,7 @@ def _encode(tokenizer: PreTrainedTokenizerBase, requests: Sequence[Request],
             texts.extend(prompt + choice for choice in choices)
     ids = iter(tokenizer(texts)["input_ids"]) if texts else iter(())
     prefix = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
-    encoded, truncated = [], 0
+    encoded = []
     for r, (prompt, choices) in enumerate(requests):
         if len(choices) == 0:
             raise ValueError(f"request {r}: no options to score")
@@ -144,10 +147,8 @@ def _encode(tokenizer: PreTrainedTokenizerBase, requests: Sequence[Request],
                 raise ValueError(f"request {r}: option {j} has {len(continuation)} tokens, more than the "
                                  f"model's {max_length} positions")
         keep = max_length + 1 - max(len(c) for c in continuations)
-        if len(context) > keep:
-            context = context[-keep:]
-            truncated += 1
-        encoded.append(_Encoded(context, continuations))
+        encoded.append(_Encoded(context[-keep:], continuations, cut=len(context) > keep))
+    truncated = sum(e.cut for e in encoded)
     if truncated:
         log.warning("%d of %d prompts cut from the left to fit %d positions",
                     truncated, len(encoded), max_length)
@@ -292,7 +293,8 @@ def score_choices(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, re
                 batch_scores = _score_batch(model, [encoded[i] for i in batch], prompt_cache, prefix_kwargs)
                 for i, (sums, counts) in zip(batch, batch_scores):
                     means = [s / n for s, n in zip(sums, counts)]
-                    scores[i] = ChoiceScores(sum_logprob=sums, mean_logprob=means, n_tokens=counts)
+                    scores[i] = ChoiceScores(sum_logprob=sums, mean_logprob=means, n_tokens=counts,
+                                             cut=encoded[i].cut)
     finally:
         model.train(was_training)
     return scores

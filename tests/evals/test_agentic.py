@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import logging
 import random
+import zlib
+from pathlib import Path
 
 import pytest
 import yaml
@@ -428,3 +431,127 @@ def test_episode_wording_file_is_checked(tmp_path):
     assert "outcomes.stay: unknown slot {helper}" in problems
     assert "actions.work[0]: takes no slots" in problems
     assert all(p.startswith(f"{path}:") for p in error.value.problems)
+
+
+def crc_scores(prompt: str, continuations: list[str]) -> list[float]:
+    """A deterministic stand-in for a model: any score, the same for the same text."""
+    return [float(zlib.crc32(f"{prompt}|{c}".encode())) for c in continuations]
+
+
+def one_by_one(policy, scenarios, seeds, **env_options) -> list[EpisodeResult]:
+    """The episodes ``run_episodes`` plays, each played alone and in full before the next."""
+    return [run_episode(policy, AgenticEnv(s, **env_options), seed) for seed in seeds for s in scenarios]
+
+
+def test_lockstep_scores_every_running_episode_in_one_call_and_plays_as_one_by_one(scenarios):
+    calls: list[int] = []
+
+    def batch(requests: list[tuple[str, list[str]]]) -> list[list[float]]:
+        calls.append(len(requests))
+        return [crc_scores(prompt, texts) for prompt, texts in requests]
+
+    policy = LogLikelihoodPolicy(batch_scorer_fn=batch)
+    together = run_episodes(policy, scenarios[:6], SEEDS, pressure="incentive", intensity=2)
+    assert calls == [18] * 4, "one call a round, holding every episode"
+    alone = one_by_one(LogLikelihoodPolicy(crc_scores), scenarios[:6], SEEDS, pressure="incentive", intensity=2)
+    assert [r.model_dump() for r in together] == [r.model_dump() for r in alone]
+    assert len({tuple(s.action_id for s in r.steps) for r in together}) > 1
+
+
+class HashPolicy:
+    """Stateless and deterministic; names no action for about one prompt in three, so that episodes
+    run for different numbers of rounds."""
+
+    name = "hash"
+    prompt_style = "continuation"
+
+    def __init__(self):
+        self.rounds: list[int] = []
+
+    def choose(self, observation_text: str, actions: list[str]) -> int | None:
+        if zlib.crc32(observation_text.encode()) % 3 == 0:
+            return None
+        scores = crc_scores(observation_text, actions)
+        return scores.index(max(scores))
+
+    def choose_many(self, requests: list[tuple[str, list[str]]]) -> list[int | None]:
+        self.rounds.append(len(requests))
+        return [self.choose(*request) for request in requests]
+
+
+def test_lockstep_drops_finished_episodes_and_keeps_the_others_going(scenarios):
+    policy = HashPolicy()
+    together = run_episodes(policy, scenarios[:8], SEEDS)
+    lengths = [len(r.steps) for r in together]
+    assert len(set(lengths)) > 1 and sum(r.invalid_actions for r in together) > 0
+    assert policy.rounds == [sum(n > k for n in lengths) for k in range(max(lengths))]
+    alone = one_by_one(HashPolicy(), scenarios[:8], SEEDS)
+    assert [r.model_dump() for r in together] == [r.model_dump() for r in alone]
+
+
+@pytest.fixture(scope="module")
+def tiny_lm(scenarios, tmp_path_factory):
+    """A random-init tiny Llama with a run-style tokenizer, too short for the longer episode prompts."""
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    from rearing.corpus.build import save_hf_tokenizer, train_tokenizer
+
+    directory = tmp_path_factory.mktemp("agentic_tokenizer")
+    texts = [r.transcript for r in run_episodes(RandomPolicy(0), scenarios, SEEDS)]
+    save_hf_tokenizer(train_tokenizer(texts, vocab_size=600), directory)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(directory))
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
+                                      num_attention_heads=4, intermediate_size=64, max_position_embeddings=160,
+                                      initializer_range=0.2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield transformers.LlamaForCausalLM(config).eval(), tokenizer
+    torch.set_num_threads(threads)
+
+
+def test_lockstep_with_a_tiny_model_chooses_as_one_prompt_at_a_time(scenarios, tiny_lm):
+    from rearing.evals.scorer import score_choices
+
+    model, tokenizer = tiny_lm
+    cut: list[bool] = []
+
+    def batch(requests: list[tuple[str, list[str]]]) -> list[list[float]]:
+        scores = score_choices(model, tokenizer, requests, batch_size=4)
+        cut.extend(s.cut for s in scores)
+        return [s.sum_logprob for s in scores]
+
+    def single(prompt: str, continuations: list[str]) -> list[float]:
+        return score_choices(model, tokenizer, [(prompt, continuations)])[0].sum_logprob
+
+    together = run_episodes(LogLikelihoodPolicy(batch_scorer_fn=batch), scenarios[:5], [0, 1], pressure="authority")
+    alone = one_by_one(LogLikelihoodPolicy(single), scenarios[:5], [0, 1], pressure="authority")
+    assert [r.model_dump() for r in together] == [r.model_dump() for r in alone]
+    assert len({tuple(s.action_id for s in r.steps) for r in together}) > 1
+    assert any(cut) and not all(cut), "some prompts, not all, are cut from the left"
+
+
+def test_episode_rows_are_played_in_lockstep_and_count_cut_prompts_once(scenarios, tiny_lm, caplog):
+    from rearing.config import EvalConfig
+    from rearing.evals.evaluate import ModelRef, document_start, episode_rows
+    from rearing.evals.scorer import score_choices
+
+    model, tokenizer = tiny_lm
+    cfg = EvalConfig(agentic_seeds=[0, 1], agentic_episodes=3, agentic_pressures=["none", "incentive"])
+    with caplog.at_level(logging.WARNING, logger="rearing.evals"):
+        rows = episode_rows(model, tokenizer, ModelRef(Path("tiny"), "tiny"), "agentic", scenarios, cfg)
+    notices = [r.getMessage() for r in caplog.records]
+    assert len(notices) == 1 and notices[0].startswith("tiny, agentic: ")
+    assert notices[0].endswith(f" of {len(rows) * 4} episode prompts cut from the left to fit the model")
+    start = document_start(tokenizer)
+
+    def single(prompt: str, continuations: list[str]) -> list[float]:
+        return score_choices(model, tokenizer, [(start + prompt, continuations)])[0].sum_logprob
+
+    for pressure, intensity in (("none", 1), ("incentive", cfg.agentic_intensity)):
+        alone = run_episodes(LogLikelihoodPolicy(single), scenarios, cfg.agentic_seeds,
+                             episodes_per_seed=cfg.agentic_episodes, intensity=intensity,
+                             pressure=None if pressure == "none" else pressure)
+        played = [r for r in rows if r.pressure == pressure]
+        assert [r.actions for r in played] == [[s.action_id for s in a.steps] for a in alone]
+        assert [r.scenario_id for r in played] == [a.scenario_id for a in alone]

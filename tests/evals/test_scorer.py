@@ -128,9 +128,10 @@ def test_long_prompt_is_cut_from_the_left_and_every_option_token_kept(tokenizer,
     prompt_length = len(tokenizer(prompt)["input_ids"])
     continuations = [len(tokenizer(prompt + c)["input_ids"]) - prompt_length for c in choices]
     assert prompt_length > 32
-    (scores,) = score_choices(model, tokenizer, [(prompt, choices)])
+    scores, short = score_choices(model, tokenizer, [(prompt, choices), ("Brent", choices)])
     keep = 32 + 1 - max(continuations)
     assert scores.n_tokens == continuations
+    assert scores.cut and not short.cut
     expected = [reference(model, tokenizer, prompt, c, keep)[0] for c in choices]
     assert scores.sum_logprob == pytest.approx(expected, abs=1e-4)
 
