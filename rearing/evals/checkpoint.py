@@ -40,6 +40,7 @@ def evaluate_checkpoint(config: ExperimentConfig, run_dir: Path, checkpoint: Pat
     write_parquet(written.results, rows)
     write_parquet(written.agentic, episodes)
     summary = summarize_rows(rows, episodes, run_conditions(config), models=[ref])["models"][ref.name]
-    summary["prompt_fit"] = model_fit(checkpoint, plan).to_dict()
+    if rows:
+        summary["prompt_fit"] = model_fit(checkpoint, plan).to_dict()
     write_json_atomic(written.summary, summary)
     return summary
