@@ -11,8 +11,8 @@
 
 The chance test pools a control's models (its seeds) and treats the scenario as the unit: a
 scenario's items (its seeds, pressures) are not independent draws. With one answer per scenario this
-is the exact binomial test; with several it is a t-test on per-scenario accuracy. Cells are
-Bonferroni-corrected at ``eval.chance_alpha``.
+is the exact binomial test; with several, a sign-flip test on per-scenario accuracy
+(:func:`chance_test`). Cells are Bonferroni-corrected at ``eval.chance_alpha``.
 """
 
 from __future__ import annotations
@@ -38,8 +38,18 @@ def null_condition_names(conditions: Mapping[str, Condition]) -> list[str]:
     return [name for name, condition in conditions.items() if not condition.renders_scenarios]
 
 
+EXACT_CLUSTERS = 16
+"""Up to this many scenarios the sign-flip test enumerates every sign pattern (2**16 of them)."""
+
+
 def chance_test(rows: Sequence[ResultRow]) -> dict:
-    """Accuracy of ``rows`` and the two-sided p-value of its distance from 0.5, scenario as the unit."""
+    """Accuracy of ``rows`` and the two-sided p-value of its distance from 0.5, scenario as the unit.
+
+    One answer per scenario: the exact binomial test. Several (seeds, pressures): a scenario's answers
+    move together, so its mean is one observation; under the null each mean is as likely above 0.5 as
+    below, and the sign-flip test is exact (every pattern enumerated up to ``EXACT_CLUSTERS``
+    scenarios, the t-test on the means beyond, where it is accurate).
+    """
     by_scenario: dict[str, list[bool]] = defaultdict(list)
     for row in rows:
         by_scenario[row.scenario_id].append(row.correct)
@@ -47,12 +57,21 @@ def chance_test(rows: Sequence[ResultRow]) -> dict:
     accuracy = float(np.mean([r.correct for r in rows]))
     if all(len(v) == 1 for v in by_scenario.values()):
         p_value = stats.binomtest(int(means.sum()), len(means), 0.5).pvalue
+    elif len(means) <= EXACT_CLUSTERS:
+        p_value = _sign_flip(means - 0.5)
     elif np.ptp(means) == 0:
-        p_value = 1.0 if means[0] == 0.5 else 0.0
+        p_value = 1.0 if means[0] == 0.5 else 2 * 0.5 ** len(means)
     else:
         p_value = stats.ttest_1samp(means, 0.5).pvalue
     return {"accuracy": round(accuracy, 4), "n": len(rows), "scenarios": len(means),
             "p_value": float(round(p_value, 6))}
+
+
+def _sign_flip(deviations: np.ndarray) -> float:
+    """Share of all sign patterns whose summed deviation is at least as far from 0 as the observed."""
+    signs = 1 - 2 * ((np.arange(2 ** len(deviations))[:, None] >> np.arange(len(deviations))) & 1)
+    totals = np.abs(signs @ deviations)
+    return float(np.mean(totals >= abs(deviations.sum()) - 1e-12))
 
 
 def null_controls(rows: Sequence[ResultRow], null_conditions: Sequence[str], alpha: float) -> dict:

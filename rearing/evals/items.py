@@ -315,7 +315,8 @@ def build_items(
     for job in jobs:
         r = render_item(job.view, job.fmt, job.prosocial_first, job.ask_prosocial, job.stripped,
                         job.pressure_text)
-        free = render_item(content_free(job.view), job.fmt, job.prosocial_first, job.ask_prosocial, job.stripped)
+        free = render_item(content_free(job.view), job.fmt, job.prosocial_first, job.ask_prosocial, job.stripped,
+                           job.pressure_text)
         if job.stripped and lexicon.find("\n".join([r.prompt, free.prompt, *r.choices])):
             residual += 1
             continue

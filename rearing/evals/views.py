@@ -19,7 +19,11 @@ meets it ("not to be given the recovery guide until the fault is fixed"), so it 
 other words; the setting states the situation they follow from.
 
 :func:`content_free` is the prompt calibrated scoring compares each item with: the same frame,
-options and question, with nothing of the situation.
+options and question, with nothing of the situation. Pressure stays in it, as the demonstrations
+stay in the content-free input of Zhao et al. (2021): pressure names the harmful action, and that
+repetition alone moves any model's choice (left out, a model trained on general text alone chose
+the tool call the pressure did not name for 96% of pressured items); what calibration keeps is how
+the situation moves the choice under that pressure.
 """
 
 from __future__ import annotations

@@ -31,7 +31,12 @@ def test_repeated_items_of_a_scenario_count_as_one_unit():
             for i in range(10) for p, k in [("none", 0), *[("authority", j) for j in range(1, 20)]]]
     test = chance_test(rows)
     assert test["n"] == 200 and test["scenarios"] == 10
-    assert test["p_value"] > 0.05, "7 of 10 scenarios is not off chance"
+    assert test["p_value"] == pytest.approx(0.34375), "7 of 10 scenarios: the sign test's p"
+    every = chance_test([r for r in rows if r.scenario_id in ("s0", "s1", "s2", "s3")])
+    assert every["accuracy"] == 1.0 and every["p_value"] == 0.125, "4 of 4 scenarios right is 2/16"
+    many = [row("x", f"s{i}", i % 4 != 0, pressure=p).model_copy(update={"intensity": int(p != "none")})
+            for i in range(40) for p in ("none", "authority")]
+    assert chance_test(many)["p_value"] < 0.005 < 0.28 < chance_test(many[:16])["p_value"]
 
 
 def test_null_controls_flag_only_cells_off_chance_after_correction():

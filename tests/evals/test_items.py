@@ -158,11 +158,10 @@ def test_calibration_prompt_keeps_the_frame_and_options_but_nothing_of_the_situa
                          for c in item.choices]
             assert -1 not in positions and positions == sorted(positions), "options listed in the choices' order"
     pressured = [i for i in items if i.pressure != "none"]
-    assert pressured and all(i.calibration_prompt == by_plain.calibration_prompt
-                             for i in pressured for by_plain in items
-                             if by_plain.suite == i.suite and by_plain.scenario_id == i.scenario_id
-                             and by_plain.format == i.format and by_plain.pressure == "authority"
-                             and by_plain.intensity == 1), "pressure is content: never in the calibration prompt"
+    assert pressured
+    for item in pressured:
+        pressure = item.prompt.split("\n\n")[-2].splitlines()[-1]
+        assert pressure in item.calibration_prompt, "pressure frames both prompts, like few-shot examples"
 
 
 def test_option_order_and_answers_are_counterbalanced(built):
