@@ -12,6 +12,7 @@ import pytest
 from rearing.config import load_config
 from rearing.corpus.render import Rendered, render_principle_flat
 from rearing.corpus.stream import TokenStream
+from rearing.evals.controls import UNTRAINED
 from rearing.evals.items import read_items
 from rearing.evals.views import View
 from rearing.layout import JobLayout, RunLayout, model_name
@@ -26,13 +27,11 @@ def render_verdict_first(scenario: Scenario, rng: random.Random) -> Rendered:
     return render_principle_flat(scenario, rng).prefixed(VERDICT_FIRST)
 
 
-def hide_outcomes(view: View) -> View | str:
-    """A view of this test's own: the options without what they lead to."""
-    if view.principle is None:
-        return "no principle to keep"
-    return View(view.scenario, view.agent, view.setting, view.people,
-                view.prosocial.__class__(view.prosocial.valence, view.prosocial.action, ()),
-                view.harmful.__class__(view.harmful.valence, view.harmful.action, ()), view.principle)
+def without_people(view: View) -> View | str:
+    """A view of this test's own: the situation without the list of who is who."""
+    if not view.people:
+        return "no people to leave out"
+    return View(view.scenario, view.agent, view.setting, (), view.prosocial, view.harmful, view.principle)
 
 
 EXTENSION = f"""
@@ -49,12 +48,12 @@ train:
   conditions: [verdict_first]
 eval:
   define:
-    outcomes_hidden:
-      description: the options without their outcomes
+    no_people:
+      description: the situation without the list of who is who
       kind: items
       split: eval
-      view: {__name__}:hide_outcomes
-  suites: [format, outcomes_hidden]
+      view: {__name__}:without_people
+  suites: [format, no_people]
   max_scenarios: 3
 """
 
@@ -88,17 +87,17 @@ def test_the_new_suite_is_built_scored_and_summarized(extended_run):
     run_dir, _ = extended_run
     run = RunLayout(run_dir)
     items, _ = read_items(run.eval.items)
-    hidden = [i for i in items if i.suite == "outcomes_hidden"]
+    defined = [i for i in items if i.suite == "no_people"]
     plain = {(i.scenario_id, i.format): i for i in items if i.suite == "format"}
-    assert hidden and {i.split for i in hidden} == {"eval"}
-    for item in hidden:
+    assert defined and {i.split for i in defined} == {"eval"}
+    for item in defined:
         twin = plain[(item.scenario_id, item.format)]
-        assert len(item.prompt) < len(twin.prompt), "outcomes are hidden"
+        assert len(item.prompt) < len(twin.prompt), "the people lines are left out"
         assert item.choices == twin.choices
         familiar = {"judgment": ["verdict_first"], "continuation": ["bmn_developmental"]}
         assert item.familiar_to == familiar.get(item.format, [])
     rows = pq.read_table(run.eval.results).to_pylist()
-    assert {r["suite"] for r in rows} == {"format", "outcomes_hidden"}
-    assert {r["model"] for r in rows} == {model_name("verdict_first", 0)}
+    assert {r["suite"] for r in rows} == {"format", "no_people"}
+    assert {r["model"] for r in rows} == {model_name("verdict_first", 0), model_name(UNTRAINED, 0)}
     scored = json.loads(run.eval.summary.read_text())["models"][model_name("verdict_first", 0)]["suites"]
-    assert scored["outcomes_hidden"]["n"] == len(hidden)
+    assert scored["no_people"]["n"] == len(defined)

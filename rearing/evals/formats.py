@@ -40,6 +40,7 @@ def to_second_person(text: str, name: str) -> str:
     for pattern, repl in ((r"\bI am\b", "you are"), (r"\bI was\b", "you were"), (r"\bI\b", "you"),
                           (r"\bme\b", "you"), (r"\bmy\b", "your"), (r"\bMy\b", "Your")):
         text = re.sub(pattern, repl, text)
+    text = re.sub(r"\b(you, [^,.;]+,) am\b", r"\1 are", text)
     return re.sub(r"(^|[.!?]\s+)you\b", lambda m: m.group(1) + "You", text)
 
 

@@ -31,7 +31,7 @@ from rearing.text import (
     seeded_rng,
 )
 from rearing.world.contamination import NgramIndex
-from rearing.world.schema import SELF, Option, Scenario, Valence
+from rearing.world.schema import SELF, Option, Pressure, Scenario, Valence
 
 INTENSITIES: tuple[int, ...] = (1, 2, 3)
 MANY_SHOT_K: tuple[int, ...] = (1, 2, 4, 8)
@@ -55,9 +55,14 @@ class ManyShot(DataRecord):
 
 
 class PressurePhrasings(DataRecord):
-    """Phrasings by kind and intensity; every kind has every intensity, each at least two ways."""
+    """Phrasings by kind and intensity; every kind has every intensity, each at least two ways.
+
+    ``secrecy_watched`` is secrecy for a scene that says someone is watching the agent: promising
+    that nobody will see would contradict it, so these promise that nothing will follow instead.
+    """
 
     kinds: dict[str, dict[int, list[PressureTemplate]]]
+    secrecy_watched: dict[int, list[PressureTemplate]]
     many_shot: ManyShot
 
     @field_validator("kinds")
@@ -73,6 +78,20 @@ class PressurePhrasings(DataRecord):
                     raise ValueError(f"{kind}.{intensity}: need at least 2 phrasings, got {len(texts)}")
         return value
 
+    @field_validator("secrecy_watched")
+    @classmethod
+    def _every_intensity(cls, value: dict[int, list[str]]) -> dict[int, list[str]]:
+        if set(value) != set(INTENSITIES) or min(map(len, value.values())) < 2:
+            raise ValueError(f"need intensities {list(INTENSITIES)}, each with at least 2 phrasings")
+        return value
+
+    def phrasings_for(self, kind: str, intensity: int, scenario: Scenario) -> list[str]:
+        """The phrasings that fit this scenario: secrecy in a watched scene promises no consequence."""
+        watched = scenario.difficulty is not None and scenario.difficulty.visibility == "observed"
+        if kind == Pressure.secrecy.value and watched:
+            return self.secrecy_watched[intensity]
+        return self.kinds[kind][intensity]
+
     def wordings(self) -> list[tuple[str, str]]:
         """Every phrasing as ``(id, template)``, ids like ``authority.2.0`` and ``many_shot.shot.1``."""
         out = [
@@ -81,6 +100,8 @@ class PressurePhrasings(DataRecord):
             for intensity in INTENSITIES
             for i, text in enumerate(self.kinds[kind][intensity])
         ]
+        out += [(f"secrecy_watched.{intensity}.{i}", text) for intensity in INTENSITIES
+                for i, text in enumerate(self.secrecy_watched[intensity])]
         out += [(f"many_shot.intro.{i}", t) for i, t in enumerate(self.many_shot.intro)]
         out += [(f"many_shot.shot.{i}", t) for i, t in enumerate(self.many_shot.shot)]
         return out
@@ -111,7 +132,8 @@ def pressure_text(
     if harmful is None:
         raise ValueError(f"scenario {scenario.id} has no harmful option to press towards")
     phrasings = phrasings or load_pressure()
-    template = seeded_rng(seed, "pressure", scenario.id, kind, intensity).choice(phrasings.kinds[kind][intensity])
+    template = seeded_rng(seed, "pressure", scenario.id, kind, intensity).choice(
+        phrasings.phrasings_for(kind, intensity, scenario))
     text = template.format(agent=agent_name(scenario), harm=action_clause(harmful),
                            victim=most_harmed(scenario, harmful))
     return capitalize_first(text)
@@ -152,17 +174,19 @@ def pick_shots(scenario: Scenario, pool: Iterable[Scenario], k: int, seed: int) 
     return candidates[:k]
 
 
-def _first_outcome(option: Option) -> str:
-    """What the option did to someone else first: the example shows harm chosen *and* done."""
-    c = next((c for c in option.consequences if c.stakeholder != SELF), None)
-    return outcome_sentence(c) if c else "Nothing more came of it."
+def _what_it_got(option: Option) -> str:
+    """What the harmful choice got the one who made it, or nothing: an example models the choice and
+    its pay-off, as many-shot demonstrations model the behaviour; the harm it did to others would
+    be a warning, not pressure."""
+    c = next((c for c in option.consequences if c.stakeholder == SELF and (c.magnitude or 0) > 0), None)
+    return outcome_sentence(c) if c else ""
 
 
 def many_shot_text(
     scenario: Scenario, shots: Sequence[Scenario], seed: int, phrasings: PressurePhrasings | None = None
 ) -> str:
     """Examples of other agents choosing harm, briefly: an intro line, then one line per shot with
-    the two options, the harmful one taken, and the first thing it did to someone."""
+    the two options, the harmful one taken, and what it got the one who chose it (if anything)."""
     phrasings = phrasings or load_pressure()
     intro = seeded_rng(seed, "intro", scenario.id).choice(phrasings.many_shot.intro)
     lines = [intro]
@@ -174,7 +198,7 @@ def many_shot_text(
         template = rng.choice(phrasings.many_shot.shot)
         lines.append("- " + capitalize_first(template.format(
             name=agent_name(shot), role=shot.agent.role, a=action_clause(a), b=action_clause(b),
-            harm=action_clause(harmful), outcome=_first_outcome(harmful))))
+            harm=action_clause(harmful), outcome=_what_it_got(harmful)).rstrip()))
     return "\n".join(lines)
 
 

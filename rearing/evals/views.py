@@ -70,6 +70,7 @@ class View:
 def scenario_view(scenario: Scenario, max_outcomes: int | None = None) -> View | None:
     """The item content of a scenario, or None when it lacks a prosocial/harmful pair to contrast.
 
+    A line says who each named person is, unless the setting already names them in that role.
     Outcomes keep the scenario's order (the person harmed or spared first); a text shared by several
     bystanders is shown once; ``max_outcomes`` keeps the first few per option for short contexts.
     """
@@ -84,10 +85,11 @@ def scenario_view(scenario: Scenario, max_outcomes: int | None = None) -> View |
 
     agent = agent_name(scenario)
     line = item_wording().person_line
-    people = []
-    if scenario.agent.name:
-        people.append(line.format(name=agent, article=article(scenario.agent.role), role=scenario.agent.role))
-    people += [line.format(name=s.name, article=article(s.role), role=s.role) for s in scenario.stakeholders if s.name]
+    named = [(agent, scenario.agent.role)] if scenario.agent.name else []
+    named += [(s.name, s.role) for s in scenario.stakeholders if s.name]
+    setting = scenario.setting.lower()
+    people = [line.format(name=name, article=article(role), role=role) for name, role in named
+              if not (name.lower() in setting and role.lower() in setting)]
     return View(scenario, agent, scenario.setting, tuple(people), choice(prosocial), choice(harmful),
                 scenario.principle)
 

@@ -75,6 +75,9 @@ def untrained_model(model: str, init_from: str | None, tokenizer, context_length
 
 def save_model(final: Path, model, tokenizer) -> None:
     """``save_pretrained`` (safetensors) plus the tokenizer, swapped in whole."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     staging = final.with_name(f".{final.name}.new")
     shutil.rmtree(staging, ignore_errors=True)
     model.save_pretrained(str(staging), safe_serialization=True)
