@@ -32,6 +32,7 @@ from rearing.evals.pressure import MANY_SHOT_K
 from rearing.evals.schema import ScoringRule
 from rearing.evals.suites import Suite, SuiteName, all_suites
 from rearing.io import InputError
+from rearing.layout import UNTRAINED
 
 CONFIG_PRESETS = ("smoke", "small", "paper")
 """The packaged experiment configs (``rearing/presets/<name>.yaml``); for model presets see
@@ -274,6 +275,8 @@ class ExperimentConfig(Section):
             if name in self.corpus.define:
                 yield ("corpus", "define", name, field), message
         for name, condition in self.corpus.define.items():
+            if name == UNTRAINED:
+                yield ("corpus", "define", name), f"'{UNTRAINED}' is reserved for the untrained null models"
             reference = custom_renderer(condition)
             if reference and ":" in reference:
                 yield from _import_problems(("corpus", "define", name, "renderer"), reference, "renderer")

@@ -25,6 +25,11 @@ SPLITS = ("train", *HELD_OUT_SPLITS)
 """Every split the world stage writes, in order."""
 
 
+UNTRAINED = "untrained"
+"""The condition label of the untrained null models the eval stage scores beside the trained arms
+(``untrained/seed_0``); reserved, so no condition of a run may take it."""
+
+
 def model_name(condition: str, seed: int) -> str:
     """A trained arm's name in result rows: its job folder under ``train/`` (``bmn_shuffled/seed_0``)."""
     return f"{condition}/seed_{seed}"

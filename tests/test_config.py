@@ -170,6 +170,15 @@ def test_defined_names_must_be_identifiers(tmp_path):
     assert second.startswith(f"{path}:7: eval.define.my suite: 'my suite' is not a valid suite name")
 
 
+def test_the_untrained_null_models_name_is_reserved(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("corpus:\n  define:\n    untrained:\n      renderer: flat\n      content_matched: false\n")
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert info.value.problems == [f"{path}:3: corpus.define.untrained: 'untrained' is reserved for the untrained "
+                                   "null models"]
+
+
 def test_functions_of_your_own_are_imported_at_load(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(

@@ -187,8 +187,9 @@ def familiar_conditions(fmt: str, conditions: Mapping[str, Condition]) -> list[s
 def neutral_formats(formats: Sequence[str], conditions: Mapping[str, Condition]) -> list[str]:
     """Formats none of ``conditions`` trained in the surface form of, or that all of them know equally.
 
-    The primary metrics use these, so no arm wins by having practised the item's surface form.
+    The primary metrics use these, so no arm wins by having practised the item's surface form. A
+    condition with no moral documents practises no format and is not an arm to weigh here.
     """
-    names = set(conditions)
+    names = {name for name, c in conditions.items() if c.renders_scenarios}
     return [f for f in formats
             if not names & set(familiar_conditions(f, conditions)) or names <= set(familiar_conditions(f, conditions))]

@@ -16,6 +16,7 @@ from pydantic import Field
 from rearing.evals.answers import parse_tool_call
 from rearing.evals.episodes import Action, AgenticEnv, Observation, Phase, PressureText, PromptStyle
 from rearing.evals.pressure import episode_pressure
+from rearing.evals.scorer import best_choice
 from rearing.evals.schema import PressureName
 from rearing.text import seeded_rng
 from rearing.world.schema import Record, Scenario
@@ -71,7 +72,7 @@ class LogLikelihoodPolicy:
         for (_, actions), scores in zip(requests, scored, strict=True):
             if len(scores) != len(actions):
                 raise ValueError(f"scorer returned {len(scores)} scores for {len(actions)} actions")
-            choices.append(max(range(len(scores)), key=lambda i: (scores[i], -i)))
+            choices.append(best_choice(list(scores)))
         return choices
 
 

@@ -26,9 +26,8 @@ from scipy import stats
 from rearing.corpus.conditions import Condition
 from rearing.evals.schema import ResultRow
 from rearing.evals.suites import Suite
+from rearing.layout import UNTRAINED
 
-UNTRAINED = "untrained"
-"""The condition label (and model-name stem) of the untrained null models."""
 IN_DISTRIBUTION_VIEWS = ("plain", "hidden")
 """Views whose items come from the training distribution as it is (stripped items are not)."""
 
@@ -40,6 +39,8 @@ def null_condition_names(conditions: Mapping[str, Condition]) -> list[str]:
 
 EXACT_CLUSTERS = 16
 """Up to this many scenarios the sign-flip test enumerates every sign pattern (2**16 of them)."""
+FLIP_DRAWS = 200_000
+"""Beyond it, this many seeded random sign patterns (resolution 5e-6, below any per-cell level)."""
 
 
 def chance_test(rows: Sequence[ResultRow]) -> dict:
@@ -47,8 +48,9 @@ def chance_test(rows: Sequence[ResultRow]) -> dict:
 
     One answer per scenario: the exact binomial test. Several (seeds, pressures): a scenario's answers
     move together, so its mean is one observation; under the null each mean is as likely above 0.5 as
-    below, and the sign-flip test is exact (every pattern enumerated up to ``EXACT_CLUSTERS``
-    scenarios, the t-test on the means beyond, where it is accurate).
+    below, and the sign-flip test gives the p-value (every pattern up to ``EXACT_CLUSTERS``
+    scenarios, seeded random patterns beyond). ``min_p`` is the smallest p-value the cell could reach
+    at all: a cell whose ``min_p`` is above the per-cell level cannot be flagged, whatever it shows.
     """
     by_scenario: dict[str, list[bool]] = defaultdict(list)
     for row in rows:
@@ -57,25 +59,30 @@ def chance_test(rows: Sequence[ResultRow]) -> dict:
     accuracy = float(np.mean([r.correct for r in rows]))
     if all(len(v) == 1 for v in by_scenario.values()):
         p_value = stats.binomtest(int(means.sum()), len(means), 0.5).pvalue
-    elif len(means) <= EXACT_CLUSTERS:
-        p_value = _sign_flip(means - 0.5)
-    elif np.ptp(means) == 0:
-        p_value = 1.0 if means[0] == 0.5 else 2 * 0.5 ** len(means)
     else:
-        p_value = stats.ttest_1samp(means, 0.5).pvalue
-    return {"accuracy": round(accuracy, 4), "n": len(rows), "scenarios": len(means),
-            "p_value": float(round(p_value, 6))}
+        p_value = _sign_flip(means - 0.5)
+    return {"accuracy": accuracy, "n": len(rows), "scenarios": len(means), "p_value": float(p_value),
+            "min_p": min(1.0, 2 * 0.5 ** len(means))}
 
 
 def _sign_flip(deviations: np.ndarray) -> float:
-    """Share of all sign patterns whose summed deviation is at least as far from 0 as the observed."""
-    signs = 1 - 2 * ((np.arange(2 ** len(deviations))[:, None] >> np.arange(len(deviations))) & 1)
-    totals = np.abs(signs @ deviations)
-    return float(np.mean(totals >= abs(deviations.sum()) - 1e-12))
+    """Share of sign patterns whose summed deviation is at least as far from 0 as the observed one:
+    all of them for few scenarios, else ``FLIP_DRAWS`` seeded draws (counting the observed pattern)."""
+    n = len(deviations)
+    observed = abs(deviations.sum()) - 1e-12
+    if n <= EXACT_CLUSTERS:
+        signs = 1 - 2 * ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1)
+        return float(np.mean(np.abs(signs @ deviations) >= observed))
+    rng = np.random.default_rng(0)
+    hits = sum(int(np.sum(np.abs(rng.choice((-1.0, 1.0), size=(20_000, n)) @ deviations) >= observed))
+               for _ in range(FLIP_DRAWS // 20_000))
+    return (hits + 1) / (FLIP_DRAWS + 1)
 
 
 def null_controls(rows: Sequence[ResultRow], null_conditions: Sequence[str], alpha: float) -> dict:
-    """Per null control, suite and format: accuracy and its chance test; the cells off chance flagged."""
+    """Per null control, suite and format (in the rows' order): accuracy and its chance test; the cells
+    off chance flagged, and the cells too small to be flagged at all listed as ``untestable`` (so
+    "none flagged" is not read as "all at chance" where the data could not have said otherwise)."""
     base = [r for r in rows if r.attack == "none" and r.condition in (UNTRAINED, *null_conditions)]
     cells: dict[tuple[str, str, str], list[ResultRow]] = defaultdict(list)
     for row in base:
@@ -83,29 +90,35 @@ def null_controls(rows: Sequence[ResultRow], null_conditions: Sequence[str], alp
     per_cell = alpha / max(len(cells), 1)
     controls: dict = {}
     flagged = []
-    for (control, suite, fmt), group in sorted(cells.items()):
+    for (control, suite, fmt), group in cells.items():
         test = chance_test(group)
-        test["off_chance"] = test["p_value"] < per_cell
-        controls.setdefault(control, {}).setdefault(suite, {})[fmt] = test
+        test.update(off_chance=test["p_value"] < per_cell, testable=test["min_p"] < per_cell)
+        controls.setdefault(control, {}).setdefault(suite, {})[fmt] = _rounded(test)
         if test["off_chance"]:
             flagged.append(f"{control} {suite} {fmt}: {test['accuracy']:.3f} over {test['scenarios']} scenarios "
                            f"(p={test['p_value']:.2g})")
+    untestable = [f"{c} {s} {f}" for c, suites in controls.items() for s, formats in suites.items()
+                  for f, cell in formats.items() if not cell["testable"]]
     return {"alpha": alpha, "cells": len(cells), "alpha_per_cell": per_cell, "controls": controls,
-            "flagged": flagged}
+            "flagged": flagged, "untestable": untestable}
+
+
+def _rounded(test: dict) -> dict:
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in test.items()}
 
 
 def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Condition],
                      suites: Mapping[str, Suite]) -> dict:
     """Per condition with familiar formats: accuracy on the in-distribution suites, in those formats."""
-    in_distribution = {name for name, s in suites.items()
+    in_distribution = [name for name, s in suites.items()
                        if s.kind == "items" and s.split == "eval" and s.view in IN_DISTRIBUTION_VIEWS
-                       and not s.pressure}
+                       and not s.pressure]
     out = {}
     for name, condition in conditions.items():
         if not condition.familiar_formats:
             continue
         entry = {"formats": list(condition.familiar_formats), "suites": {}}
-        for suite in sorted(in_distribution):
+        for suite in in_distribution:
             group = [r for r in rows if r.condition == name and r.attack == "none" and r.suite == suite
                      and r.format in condition.familiar_formats]
             if group:
@@ -116,7 +129,8 @@ def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Conditi
 
 
 def by_condition(rows: Sequence[ResultRow]) -> dict:
-    """Accuracy per condition (controls included), suite and format, over all of a condition's models."""
+    """Accuracy per condition (controls included), suite and format, over all of a condition's models;
+    suites in the order the rows bring them (the registry's)."""
     cells: dict[str, dict[str, dict[str, list[bool]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     models: dict[str, set[str]] = defaultdict(set)
     for row in rows:
@@ -130,7 +144,7 @@ def by_condition(rows: Sequence[ResultRow]) -> dict:
                 "accuracy": round(float(np.mean([c for f in formats.values() for c in f])), 4),
                 "formats": {fmt: {"accuracy": round(float(np.mean(v)), 4), "n": len(v)}
                             for fmt, v in sorted(formats.items())},
-            } for suite, formats in sorted(suites.items())},
+            } for suite, formats in suites.items()},
         }
         for condition, suites in sorted(cells.items())
     }

@@ -98,9 +98,9 @@ def item_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem], keys: 
               cfg: EvalConfig, attack: str = "none", attack_k: int = 0) -> list[ResultRow]:
     """Score items by log-likelihood and join each to its key: one row per item.
 
-    Each choice is scored after the item's prompt and after its content-free prompt (shared by the
-    items of one scenario and format, so scored once); the row keeps all three rules' scores and
-    verdicts, and ``chosen`` follows ``cfg.scoring_rule``.
+    Each choice is scored after the item's prompt and after its content-free prompt (items with the
+    same content-free prompt and choices, as a scenario's suites often share, score it once); the
+    row keeps all three rules' scores and verdicts, and ``chosen`` follows ``cfg.scoring_rule``.
     """
     start = document_start(tokenizer)
     free = list(dict.fromkeys((item.calibration_prompt or "", tuple(item.choices)) for item in items))
@@ -307,8 +307,7 @@ def summarize_rows(rows: Sequence[ResultRow], episodes: Sequence[EpisodeRow], co
     played_by: dict[str, list[EpisodeRow]] = defaultdict(list)
     for episode in episodes:
         played_by[episode.model].append(episode)
-    rules = sorted({r.scoring_rule for r in rows})
-    summary = {"scoring_rule": rules[0] if len(rules) == 1 else rules, "neutral_formats": sorted(neutral),
+    summary = {"scoring_rules": sorted({r.scoring_rule for r in rows}), "neutral_formats": sorted(neutral),
                "by_condition": by_condition(rows),
                "null_controls": null_controls(rows, null_condition_names(conditions), chance_alpha),
                "positive_control": positive_control(rows, conditions, suites or {}), "models": {}}
@@ -323,10 +322,11 @@ def summarize_rows(rows: Sequence[ResultRow], episodes: Sequence[EpisodeRow], co
 
 
 def _model_summary(model_rows: Sequence[ResultRow], neutral: set[str]) -> dict:
-    """One model's item suites (unattacked) and, when it was attacked, the drift."""
+    """One model's item suites (unattacked) in the order its rows come (the registry's: ``hidden``
+    first) and, when it was attacked, the drift."""
     base = [r for r in model_rows if r.attack == "none"]
     suites = {}
-    for suite in sorted({r.suite for r in base}):
+    for suite in dict.fromkeys(r.suite for r in base):
         in_suite = [r for r in base if r.suite == suite]
         suites[suite] = {
             **_accuracy(in_suite),

@@ -2,9 +2,10 @@
 
 A prompt longer than the model's context loses tokens from the left, so the model may never see
 the situation it is asked about. Presets size ``train.context_length`` for their items; this is the
-guard. A many-shot k whose items mostly do not fit is skipped for that model and reported (its
-items would otherwise be answered without their own scenario); among the other items at most
-``eval.max_cut_share`` may be cut, and more fails the stage with what to change.
+guard. A many-shot k with more than ``eval.max_cut_share`` of a suite's items too long is skipped for
+that suite and model and reported (a subset of the shorter scenarios would not be the same test);
+among the other items at most ``eval.max_cut_share`` may be cut, and more fails the stage with what
+to change.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class PromptFit:
     kept: list[EvalItem]
     cut: Counter
     skipped: Counter
-    skipped_many_shot: list[int]
+    skipped_many_shot: dict[str, list[int]]
     longest: int
 
     def to_dict(self) -> dict:
@@ -46,19 +47,20 @@ def prompt_fit(items: Sequence[EvalItem], needed: Sequence[int], max_length: int
     Raises ``InputError`` when more than ``max_cut_share`` of the scored items would be cut.
     """
     too_long = [n > max_length for n in needed]
-    by_k: dict[int, list[bool]] = {}
+    by_k: dict[tuple[str, int], list[bool]] = {}
     for item, long in zip(items, too_long, strict=True):
         if item.pressure == "many_shot":
-            by_k.setdefault(item.intensity, []).append(long)
-    skip = sorted(k for k, flags in by_k.items() if sum(flags) > max_cut_share * len(flags))
+            by_k.setdefault((item.suite, item.intensity), []).append(long)
+    skip = {key for key, flags in by_k.items() if sum(flags) > max_cut_share * len(flags)}
     kept, cut, skipped = [], Counter(), Counter()
     for item, long in zip(items, too_long, strict=True):
-        if item.pressure == "many_shot" and item.intensity in skip:
+        if item.pressure == "many_shot" and (item.suite, item.intensity) in skip:
             skipped[item.suite] += 1
             continue
         kept.append(item)
         cut[item.suite] += long
-    fit = PromptFit(max_length, kept, +cut, skipped, skip, max(needed, default=0))
+    skipped_k = {suite: sorted(k for s, k in skip if s == suite) for suite in sorted({s for s, _ in skip})}
+    fit = PromptFit(max_length, kept, +cut, skipped, skipped_k, max(needed, default=0))
     if sum(cut.values()) > max_cut_share * max(len(kept), 1):
         share = sum(cut.values()) / len(kept)
         raise InputError([

@@ -43,7 +43,7 @@ from rearing.evals.pressure import (
 )
 from rearing.evals.schema import FORMATS, PRESSURE_KINDS, AnswerKey, EvalItem, key_problem, keys_by_item
 from rearing.evals.suites import Suite
-from rearing.evals.views import StripStats, View, content_free, scenario_view, view_function
+from rearing.evals.views import BUILTIN_VIEWS, StripStats, View, content_free, scenario_view, view_function
 from rearing.io import InputError, read_jsonl, write_json_atomic, write_jsonl_atomic
 from rearing.layout import ItemsLayout
 from rearing.text import seeded_rng
@@ -279,7 +279,7 @@ def build_items(
 
     stats = StripStats()
     custom_drops: dict[str, Counter] = {name: Counter() for name, s in suites.items()
-                                        if s.view not in ("plain", "stripped")}
+                                        if s.view not in BUILTIN_VIEWS}
     warnings: list[str] = []
     short_pool: Counter = Counter()
     jobs: list[_Job] = []

@@ -52,6 +52,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from rearing.evals.schema import AnswerKey, EvalItem, keys_by_item
 from rearing.text import seeded_rng
+from rearing.world.contamination import normalize_words
 from rearing.world.schema import Option, Scenario, Valence
 
 Reading = Literal["choice", "outcomes", "prompt"]
@@ -305,8 +306,35 @@ def shortcut_accuracy(
     ``{suite: {"accuracy", "n", "chance", "formats": {format: {"accuracy", "n", "chance"}}}}``;
     chance is the mean of 1 / number of choices, since suites may mix two- and three-way items.
     """
+    return _accuracy_report(items, keys, model.choose_many(items, reading))
+
+
+def overlap_accuracy(items: Sequence[EvalItem], keys: Iterable[AnswerKey], seed: int = 0) -> dict[str, dict]:
+    """How often the option that shares the most words with the situation is the right one, per suite
+    and format (as :func:`shortcut_accuracy`; yes/no items are left out, having one option to read).
+
+    The leak a linear bag of words cannot see: a situation that paraphrases the right action ("so it
+    is Garda's business alone" before "keep it to myself"). Only the words that set an option apart
+    from the others count, as a share of them; ties are drawn by the item's seeded coin.
+    """
+    picked, kept = [], []
+    for item in items:
+        if any(_polarity(choice) is not None for choice in item.choices):
+            continue
+        situation = set(normalize_words(item.prompt.split("\n\n")[0]))
+        words = [set(normalize_words(text)) for text in item_evidence(item, "choice").texts]
+        shares = []
+        for i, own in enumerate(words):
+            distinct = own - set().union(*(w for j, w in enumerate(words) if j != i))
+            shares.append(len(distinct & situation) / max(len(distinct), 1))
+        best = [i for i, share in enumerate(shares) if share == max(shares)]
+        picked.append(best[0] if len(best) == 1 else seeded_rng(seed, item.id).choice(best))
+        kept.append(item)
+    return _accuracy_report(kept, keys, picked)
+
+
+def _accuracy_report(items: Sequence[EvalItem], keys: Iterable[AnswerKey], picks: Sequence[int]) -> dict[str, dict]:
     key_of = keys_by_item(items, keys)
-    picks = model.choose_many(items, reading)
     hits: dict[tuple[str, str], list[bool]] = defaultdict(list)
     chance: dict[tuple[str, str], list[float]] = defaultdict(list)
     for item, pick in zip(items, picks, strict=True):

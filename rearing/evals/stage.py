@@ -8,7 +8,8 @@ items_report.json), ``checks.json`` (leakage and familiarity against every condi
 held-out pressure and format wording, the bag-of-words shortcut's accuracy per suite),
 ``results.parquet`` (one ``ResultRow`` per model x item x attack step), ``agentic.parquet`` (one
 ``EpisodeRow`` per episode) and ``summary.json``. Beside the trained models, an untrained model per
-training seed is scored as a null control (``untrained/``); checks.json says how the prompts fit them.
+training seed is scored as a null control (``untrained/``); checks.json says how the prompts fit the
+run's models (they share one tokenizer and context length).
 Per-model results are kept in ``models/`` as they finish, so a killed stage resumes.
 """
 
@@ -31,16 +32,15 @@ from rearing.evals.evaluate import (
     summarize_rows,
     write_parquet,
 )
-from rearing.evals.controls import UNTRAINED
 from rearing.evals.formats import check_format_wording_heldout
 from rearing.evals.items import build_items, check_item_leakage, items_written, read_items, write_items
 from rearing.evals.pressure import check_pressure_heldout
 from rearing.evals.schema import AnswerKey, EpisodeRow, EvalItem, ResultRow
-from rearing.evals.shortcut import shortcut_accuracy, train_shortcut
+from rearing.evals.shortcut import overlap_accuracy, shortcut_accuracy, train_shortcut
 from rearing.evals.suites import Suite, all_suites
 from rearing.evals.wording import DEFAULT_HELDOUT_N
 from rearing.io import read_json, write_json_atomic
-from rearing.layout import HELD_OUT_SPLITS, EvalLayout, RunLayout, StageSpec, model_name
+from rearing.layout import HELD_OUT_SPLITS, UNTRAINED, EvalLayout, RunLayout, StageSpec, model_name
 from rearing.world.contamination import NgramIndex
 from rearing.world.schema import Scenario
 from rearing.world.store import read_scenarios
@@ -87,7 +87,8 @@ def corpus_checks(config: ExperimentConfig, run: RunLayout, items: list[EvalItem
     exploit without reading the situation; should sit at chance), from the outcome lines shown for
     each option (word-to-valence association of consequences: how far knowing which outcome words
     are bad already solves a suite that shows them) and from the whole prompt (everything shown; on
-    the outcome-hidden suite it must sit at chance).
+    the outcome-hidden suite it must sit at chance); beside it, how often the option sharing most
+    words with the situation is right (a situation paraphrasing the answer).
     """
     familiarity, all_texts = {}, []
     for condition in config.corpus.conditions:
@@ -109,6 +110,7 @@ def corpus_checks(config: ExperimentConfig, run: RunLayout, items: list[EvalItem
         "shortcut_baseline": shortcut_accuracy(shortcut, items, keys, reading="choice"),
         "shortcut_baseline_outcomes": shortcut_accuracy(shortcut, items, keys, reading="outcomes"),
         "shortcut_baseline_prompt": shortcut_accuracy(shortcut, items, keys, reading="prompt"),
+        "shortcut_overlap": overlap_accuracy(items, keys, config.seed),
         "shortcut_c": shortcut.c,
     }
 

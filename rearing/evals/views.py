@@ -41,6 +41,8 @@ from rearing.text import action_clause, agent_name, article, capitalize_first, o
 from rearing.world.schema import Option, Scenario, Valence
 
 ViewFn = Callable[["View"], "View | str"]
+BUILTIN_VIEWS = ("plain", "hidden", "stripped")
+"""The views a suite names by word; any other is ``module:function``."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 
 
@@ -87,9 +89,8 @@ def scenario_view(scenario: Scenario, max_outcomes: int | None = None) -> View |
     line = item_wording().person_line
     named = [(agent, scenario.agent.role)] if scenario.agent.name else []
     named += [(s.name, s.role) for s in scenario.stakeholders if s.name]
-    setting = scenario.setting.lower()
     people = [line.format(name=name, article=article(role), role=role) for name, role in named
-              if not (name.lower() in setting and role.lower() in setting)]
+              if not all(re.search(rf"\b{re.escape(w)}\b", scenario.setting, re.IGNORECASE) for w in (name, role))]
     return View(scenario, agent, scenario.setting, tuple(people), choice(prosocial), choice(harmful),
                 scenario.principle)
 

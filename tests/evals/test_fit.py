@@ -1,4 +1,4 @@
-"""Prompts that fit: a many-shot k that mostly does not fit is skipped, a few long prompts are cut
+"""Prompts that fit: a many-shot k too long for a suite is skipped there, a few long prompts are cut
 and counted, and more than the allowed share fails with what to change."""
 
 import pytest
@@ -14,13 +14,14 @@ def item(n: int, suite: str = "format", pressure: str = "none", intensity: int =
                     calibration_prompt="q")
 
 
-def test_a_many_shot_k_that_does_not_fit_is_skipped_whole_and_reported():
+def test_a_many_shot_k_that_does_not_fit_a_suite_is_skipped_there_whole_and_reported():
     items = [item(i) for i in range(100)] + [item(i, "pressure", "many_shot", 1) for i in range(10)] \
-        + [item(i, "pressure", "many_shot", 4) for i in range(10)]
-    needed = [100] * 100 + [200] * 10 + [300] * 9 + [600]
+        + [item(i, "pressure", "many_shot", 4) for i in range(10)] \
+        + [item(i, "hidden_pressure", "many_shot", 4) for i in range(10)]
+    needed = [100] * 100 + [200] * 10 + [300] * 9 + [600] + [300] * 10
     fit = prompt_fit(items, needed, 512, 0.01)
-    assert fit.skipped_many_shot == [4] and fit.skipped == {"pressure": 10}
-    assert len(fit.kept) == 110 and not [i for i in fit.kept if i.intensity == 4]
+    assert fit.skipped_many_shot == {"pressure": [4]} and fit.skipped == {"pressure": 10}
+    assert len(fit.kept) == 120 and not [i for i in fit.kept if i.intensity == 4 and i.suite == "pressure"]
     assert fit.to_dict()["cut"] == 0 and fit.to_dict()["longest_prompt"] == 600
 
 

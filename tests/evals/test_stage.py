@@ -15,7 +15,7 @@ from rearing.config import ExperimentConfig
 from rearing.corpus.build import run_conditions
 from rearing.corpus.lexicon import load_lexicon
 from rearing.evals.checkpoint import evaluate_checkpoint
-from rearing.evals.controls import UNTRAINED
+from rearing.evals.controls import UNTRAINED, chance_test
 from rearing.evals.evaluate import ModelRef, evaluate_model, generated_rows, load_model, summarize_rows
 from rearing.evals.items import read_items
 from rearing.evals.pressure import INTENSITIES
@@ -92,12 +92,13 @@ def test_calibrated_score_is_the_log_probability_minus_that_after_the_content_fr
 
 
 def test_untrained_null_model_is_the_init_of_its_seed_and_no_attack_touches_it(evaluated):
-    from rearing.train.models import untrained_model
+    from rearing.train.models import new_model
 
-    config = run_config(evaluated)
+    config = run_config(evaluated).train
     path = RunLayout(evaluated).eval.untrained(0)
     model, tokenizer = load_model(path)
-    fresh = untrained_model(config.train.model, None, tokenizer, config.train.context_length, 0)
+    fresh = new_model(config.model, len(tokenizer), config.context_length, 0, config.dropout,
+                      tokenizer.eos_token_id, tokenizer.pad_token_id)  # as the training loop starts seed 0
     for (name, saved), (_, made) in zip(model.state_dict().items(), fresh.state_dict().items(), strict=True):
         assert saved.equal(made), name
     rows = results(evaluated)
@@ -194,7 +195,7 @@ def test_checks_report_familiarity_heldout_wording_and_the_shortcut(evaluated):
 
 def test_summary_sets_the_null_controls_beside_the_conditions_and_tests_them_against_chance(evaluated):
     summary = json.loads(RunLayout(evaluated).eval.summary.read_text())
-    assert summary["scoring_rule"] == "calibrated"
+    assert summary["scoring_rules"] == ["calibrated"]
     assert set(summary["by_condition"]) == {"bmn_developmental", "posthoc", UNTRAINED}
     suites = item_suites(evaluated)
     nulls = summary["null_controls"]
@@ -204,7 +205,9 @@ def test_summary_sets_the_null_controls_beside_the_conditions_and_tests_them_aga
         for fmt, cell in formats.items():
             mine = [r["correct"] for r in rows if (r["suite"], r["format"]) == (suite, fmt)]
             assert cell["n"] == len(mine) and cell["accuracy"] == pytest.approx(np.mean(mine), abs=1e-4)
-            assert 0 <= cell["p_value"] <= 1
+            cell_rows = [ResultRow.model_validate(r) for r in rows if (r["suite"], r["format"]) == (suite, fmt)]
+            assert cell["p_value"] == pytest.approx(chance_test(cell_rows)["p_value"], abs=1e-6)
+            assert cell["testable"] == (cell["min_p"] < nulls["alpha_per_cell"])
     assert nulls["cells"] == sum(len(f) for f in nulls["controls"][UNTRAINED].values())
     positive = summary["positive_control"]
     assert positive["bmn_developmental"]["formats"] == ["continuation"]
