@@ -283,4 +283,4 @@ def test_tensorboard_and_mlflow_receive_the_metrics(tiny_corpus_run, tmp_path, t
     run = client.search_runs([client.get_experiment_by_name("rearing").experiment_id])[0]
     history = client.get_metric_history(run.info.run_id, "loss")
     assert [h.value for h in sorted(history, key=lambda h: h.step)] == pytest.approx(expected)
-    assert run.data.params["context_length"] == "64"
+    assert run.data.params["context_length"] == str(cfg.context_length)
