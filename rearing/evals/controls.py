@@ -80,7 +80,7 @@ def _sign_flip(deviations: np.ndarray) -> float:
 
 
 def null_controls(rows: Sequence[ResultRow], null_conditions: Sequence[str], alpha: float) -> dict:
-    """Per null control, suite and format (in the rows' order): accuracy and its chance test; the cells
+    """Per null control, suite and format: accuracy and its chance test; the cells
     off chance flagged, and the cells too small to be flagged at all listed as ``untestable`` (so
     "none flagged" is not read as "all at chance" where the data could not have said otherwise)."""
     base = [r for r in rows if r.attack == "none" and r.condition in (UNTRAINED, *null_conditions)]
@@ -129,8 +129,7 @@ def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Conditi
 
 
 def by_condition(rows: Sequence[ResultRow]) -> dict:
-    """Accuracy per condition (controls included), suite and format, over all of a condition's models;
-    suites in the order the rows bring them (the registry's)."""
+    """Accuracy per condition (controls included), suite and format, over all of a condition's models."""
     cells: dict[str, dict[str, dict[str, list[bool]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     models: dict[str, set[str]] = defaultdict(set)
     for row in rows:

@@ -322,8 +322,7 @@ def summarize_rows(rows: Sequence[ResultRow], episodes: Sequence[EpisodeRow], co
 
 
 def _model_summary(model_rows: Sequence[ResultRow], neutral: set[str]) -> dict:
-    """One model's item suites (unattacked) in the order its rows come (the registry's: ``hidden``
-    first) and, when it was attacked, the drift."""
+    """One model's item suites (unattacked) and, when it was attacked, the drift."""
     base = [r for r in model_rows if r.attack == "none"]
     suites = {}
     for suite in dict.fromkeys(r.suite for r in base):
