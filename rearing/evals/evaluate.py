@@ -103,14 +103,18 @@ def item_rows(model, tokenizer, ref: ModelRef, items: Sequence[EvalItem], keys: 
     row keeps all three rules' scores and verdicts, and ``chosen`` follows ``cfg.scoring_rule``.
     """
     start = document_start(tokenizer)
-    free = list(dict.fromkeys((item.calibration_prompt or "", tuple(item.choices)) for item in items))
+
+    def free_key(item: EvalItem) -> tuple[str, tuple[str, ...]]:
+        return item.calibration_prompt or "", tuple(item.choices)
+
+    free = list(dict.fromkeys(map(free_key, items)))
     scores = score_choices(model, tokenizer, [(start + item.prompt, item.choices) for item in items]
                            + [(start + prompt, list(choices)) for prompt, choices in free], batch_size=cfg.batch_size)
     free_scores = dict(zip(free, scores[len(items):], strict=True))
     rows = []
     for item, score in zip(items, scores[:len(items)], strict=True):
         key = keys[item.id]
-        baseline = free_scores[(item.calibration_prompt or "", tuple(item.choices))].sum_logprob
+        baseline = free_scores[free_key(item)].sum_logprob
         by_rule = {"sum": score.sum_logprob, "mean": score.mean_logprob,
                    "calibrated": [a - b for a, b in zip(score.sum_logprob, baseline, strict=True)]}
         right = {rule: best_choice(values) == key.correct for rule, values in by_rule.items()}

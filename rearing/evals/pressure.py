@@ -54,6 +54,15 @@ class ManyShot(DataRecord):
     shot: list[ShotTemplate] = Field(min_length=1)
 
 
+def _check_levels(where: str, levels: dict[int, list[str]]) -> None:
+    """Every intensity, each phrased at least two ways (so the seeded draw has a choice)."""
+    if set(levels) != set(INTENSITIES):
+        raise ValueError(f"{where}: need intensities {list(INTENSITIES)}, got {sorted(levels)}")
+    for intensity, texts in levels.items():
+        if len(texts) < 2:
+            raise ValueError(f"{where}.{intensity}: need at least 2 phrasings, got {len(texts)}")
+
+
 class PressurePhrasings(DataRecord):
     """Phrasings by kind and intensity; every kind has every intensity, each at least two ways.
 
@@ -71,18 +80,13 @@ class PressurePhrasings(DataRecord):
         if set(value) != set(PRESSURE_KINDS):
             raise ValueError(f"need exactly the kinds {list(PRESSURE_KINDS)}, got {sorted(value)}")
         for kind, levels in value.items():
-            if set(levels) != set(INTENSITIES):
-                raise ValueError(f"{kind}: need intensities {list(INTENSITIES)}, got {sorted(levels)}")
-            for intensity, texts in levels.items():
-                if len(texts) < 2:
-                    raise ValueError(f"{kind}.{intensity}: need at least 2 phrasings, got {len(texts)}")
+            _check_levels(kind, levels)
         return value
 
     @field_validator("secrecy_watched")
     @classmethod
     def _every_intensity(cls, value: dict[int, list[str]]) -> dict[int, list[str]]:
-        if set(value) != set(INTENSITIES) or min(map(len, value.values())) < 2:
-            raise ValueError(f"need intensities {list(INTENSITIES)}, each with at least 2 phrasings")
+        _check_levels("secrecy_watched", value)
         return value
 
     def phrasings_for(self, kind: str, intensity: int, scenario: Scenario) -> list[str]:
