@@ -1,8 +1,9 @@
 """Learnability: does one condition learn the in-distribution task at a budget, and when?
 
 Trains one condition of a run (its world and corpus built, or built here from a preset) and, at
-snapshots along the way, scores the positive control: items in the condition's own familiar formats
-(outcomes shown, and outcomes hidden) on held-out scenarios and on scenarios it trained on, by the
+snapshots along the way, scores the positive control: items in the format whose question the
+condition's documents ask and answer (outcomes shown; beside it, outcomes hidden) on held-out
+scenarios and on scenarios it trained on, by the
 calibrated and the summed rule, beside the training loss. Run it before spending hours on a grid:
 if the condition an arm is built from cannot learn its own format, no verdict can say anything.
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 
 def control_items(config, run, condition: str, scenarios: int):
-    """Items in the condition's familiar formats, outcomes shown and hidden, on held-out and on
+    """Items in the format the condition practises, outcomes shown and hidden, on held-out and on
     training scenarios (the latter labelled by their own suite names), with their keys."""
     from rearing.corpus.build import run_conditions
     from rearing.evals.items import build_items
@@ -28,10 +29,10 @@ def control_items(config, run, condition: str, scenarios: int):
     from rearing.evals.suites import Suite
 
     conditions = run_conditions(config)
-    formats = conditions[condition].familiar_formats
-    if not formats:
-        raise SystemExit(f"{condition} practises no format: it has no positive control")
-    suites = {f"{name}{where}": Suite(kind="items", split="eval", view=view, formats=formats)
+    practised = conditions[condition].practised_format
+    if practised is None:
+        raise SystemExit(f"{condition} states no verdict (no practised_format): it has no positive control")
+    suites = {f"{name}{where}": Suite(kind="items", split="eval", view=view, formats=[practised])
               for name, view in (("shown", "plain"), ("hidden", "hidden")) for where in ("", "_trained")}
     splits = read_splits(run, ("train", "eval"))
     held = {k: v for k, v in suites.items() if not k.endswith("_trained")}

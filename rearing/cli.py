@@ -89,7 +89,23 @@ def run(
         console.print(f"  [{style}]{outcome.name:<10} {outcome.status:<7}[/] {outcome.seconds:7.2f}s")
 
     run_pipeline(config, run_dir, until=until, force=force, on_stage=report)
+    summary = RunLayout(run_dir).eval.summary
+    if until in (None, "eval") and summary.exists():
+        console.print(positive_control_line(json.loads(summary.read_text())["positive_control"]))
     console.print(f"[bold green]done[/] manifest: {RunLayout(run_dir).manifest}")
+
+
+def positive_control_line(control: dict) -> str:
+    """The positive control in one line: each condition's held-out accuracy in the format it practises,
+    and whether it was expected to pass at this scale."""
+    cells = ", ".join(f"{name} {c['accuracy']:.2f}" for name, c in control["conditions"].items()) or "nothing scored"
+    head = f"positive control (pass: mean over seeds >= {control['threshold']}): {cells}"
+    if not control["expected"]:
+        return (f"{head}. [yellow]Not expected to pass:[/] this preset's models are too small to learn "
+                "the task; it checks the mechanics, not the hypothesis.")
+    if control["passed"]:
+        return f"{head}. [green]passed[/]"
+    return f"{head}. [red]failed[/] ({', '.join(control['failed'])}): no verdict can say anything about structure"
 
 
 @world_app.command("schema")

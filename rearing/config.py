@@ -199,6 +199,12 @@ class EvalConfig(Section):
     chance_alpha: float = Field(
         0.05, gt=0.0, lt=1.0, description="Family-wise level at which a null control (untrained, general-only) "
         "is flagged as off chance on a suite and format (Bonferroni over the cells).")
+    positive_control_min: float = Field(
+        0.75, gt=0.5, le=1.0, description="Held-out accuracy (mean over seeds) each condition must reach in "
+        "the format it practises, outcomes shown: the positive control, which the verdict's gate reads.")
+    positive_control_expected: bool = Field(
+        True, description="False for a mechanics check whose models are too small to learn (smoke): the "
+        "summary then says the positive control is not expected to pass, instead of reading as a failure.")
     agentic_seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
     agentic_episodes: int = Field(20, ge=1, description="Episodes per agentic seed.")
     agentic_pressures: list[str] = Field(

@@ -56,6 +56,10 @@ class Condition(DataRecord):
     transform_general: list[str] = Field(default_factory=list)
     length_matched_to: str | None = None
     familiar_formats: list[Format] = Field(default_factory=list)
+    practised_format: Format | None = Field(
+        None, description="The familiar format whose question the condition's documents ask and answer after "
+        "each option: its positive control (held-out accuracy there shows the model learned its own lesson "
+        "at all). None: the condition states no verdict.")
     llm_style: str | None = Field(None, description="Overrides the renderer's llm_style.")
     content_matched: bool = Field(
         True, validate_default=True, description="Carries every content unit of each scenario (setting, needs, "
@@ -84,6 +88,13 @@ class Condition(DataRecord):
             if value != required:
                 raise ValueError(f"the condition renders no scenario (renderer: null), so {why}")
         return value
+
+    @model_validator(mode="after")
+    def _practised_is_familiar(self) -> Condition:
+        if self.practised_format and self.practised_format not in self.familiar_formats:
+            raise ValueError(f"practised_format {self.practised_format!r} must be one of familiar_formats "
+                             f"{self.familiar_formats}: a format the condition practises is familiar to it")
+        return self
 
     @property
     def renders_scenarios(self) -> bool:
@@ -182,6 +193,11 @@ def lacks_llm_style(condition: Condition) -> bool:
 def familiar_conditions(fmt: str, conditions: Mapping[str, Condition]) -> list[str]:
     """The conditions whose training text shares ``fmt``'s surface form."""
     return [name for name, c in conditions.items() if fmt in c.familiar_formats]
+
+
+def practised_formats(conditions: Mapping[str, Condition]) -> list[str]:
+    """The formats whose question some of ``conditions`` ask and answer in their own documents."""
+    return sorted({c.practised_format for c in conditions.values() if c.practised_format})
 
 
 def neutral_formats(formats: Sequence[str], conditions: Mapping[str, Condition]) -> list[str]:

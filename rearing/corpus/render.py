@@ -2,26 +2,30 @@
 
 * ``flat``: third-person declarative facts and every option's consequences; no principle, no story,
   no first person;
-* ``principle_flat``: ``flat`` plus the principle, explicit moral rules for each foundation involved
-  and an explicit verdict on each option (the strong control the hypothesis must beat);
+* ``principle_flat``: ``flat`` with an explicit verdict on each option right after its consequences,
+  then the principle and explicit moral rules for each foundation involved (the strong control the
+  hypothesis must beat);
 * ``bmn``: a first-person branching moral narrative: the situation met as "I", a choice point with
   the narrator's private deliberation (a private span), each branch lived out in turn with what
   happened to each person and to me, now and later, how others responded (one branch as what I did,
-  the other as what would have happened), and a reflection that carries what ``principle_flat``
-  states: the principle in the narrator's words and the path they would walk again, and why;
+  the other as what would have happened), each closed by the narrator's verdict on it, and a reflection
+  that carries what ``principle_flat`` states: the principle in the narrator's words and the path
+  they would walk again, and why;
 * ``bmn_implicit``: the same narrative without the lesson: every branch an equal version of the day,
   and a reflection that dwells on consequences without stating a principle or a verdict.
 
 Every part has several phrasings, drawn by a per-document RNG, so no condition is one fixed frame.
 The phrasings live in ``data/render.yaml`` so an educator can change wording without touching
 Python. The content (setting, actions, consequences) is identical across conditions: only structure
-differs.
+differs. Where a condition states a verdict, it states it on each option right after that option's
+consequences, as a question and its answer: placed at the end of the document instead, a verdict is
+a long-range dependency no CPU-scale model learned (bench/bench_learnability.py; README, "Learnability").
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, get_args
@@ -161,6 +165,8 @@ class BmnPhrasings(DataRecord):
     weigh_unseen: Fixed
     first_branch: Branch
     next_branch: Branch
+    judge_harmful: Branch
+    judge_prosocial: Branch
     took: Branch
     wished: Branch
     spared: Branch
@@ -239,10 +245,6 @@ class Composer:
     def add(self, text: str, *units: str, private: bool = False) -> None:
         self.parts.append(Rendered(text, units, ((0, len(text)),) if private else ()))
 
-    def extend(self, other: Rendered) -> None:
-        """Another document as one part, its units and private spans kept."""
-        self.parts.append(other)
-
     def done(self) -> Rendered:
         units: list[str] = []
         private: list[tuple[int, int]] = []
@@ -260,7 +262,14 @@ def _names(scenario: Scenario) -> set[str]:
 
 def render_flat(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasings | None = None) -> Rendered:
     """Third-person declarative facts; every option's consequences; no principle, no story."""
-    p = (phrasings or load_render_phrasings()).flat
+    return _facts(scenario, rng, phrasings or load_render_phrasings()).done()
+
+
+def _facts(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasings,
+           verdict: Callable[[Option], str | None] = lambda option: None) -> Composer:
+    """The flat facts as a ``Composer``; ``verdict`` gives the sentence (if any) that closes each
+    option, right after its consequences."""
+    p = phrasings.flat
     agent = agent_name(scenario)
     doc = Composer()
     doc.add(rng.choice(p.open).format(setting=scenario.setting), "setting")
@@ -275,28 +284,29 @@ def render_flat(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasin
         for i, c in enumerate(option.consequences):
             doc.add(_timed(c, p.consequence_now, p.consequence_later, rng, _names(scenario)),
                     f"consequence:{option.id}.{i}")
-    return doc.done()
+        closing = verdict(option)
+        if closing:
+            doc.add(closing, "verdict")
+    return doc
 
 
 def render_principle_flat(scenario: Scenario, rng: random.Random,
                           phrasings: RenderPhrasings | None = None) -> Rendered:
-    """``flat`` plus the principle, explicit rules for each foundation, and a verdict on each option."""
+    """``flat`` with a verdict on each option right after its consequences, then the principle and
+    explicit rules for each foundation."""
     phrasings = phrasings or load_render_phrasings()
     p = phrasings.principle_flat
     agent = agent_name(scenario)
-    doc = Composer()
-    doc.extend(render_flat(scenario, rng, phrasings))
+
+    def verdict(option: Option) -> str | None:
+        said = {Valence.harmful: p.verdict_harmful, Valence.prosocial: p.verdict_prosocial}.get(option.valence)
+        return capitalize_first(rng.choice(said).format(action=option.action, agent=agent)) if said else None
+
+    doc = _facts(scenario, rng, phrasings, verdict)
     if scenario.principle:
         doc.add(rng.choice(p.principle_open).format(principle=scenario.principle), "principle")
     for foundation in scenario.foundations:
         doc.add(rng.choice(p.rules[foundation]))
-    for option in scenario.options:
-        if option.valence == Valence.harmful:
-            doc.add(capitalize_first(rng.choice(p.verdict_harmful).format(action=option.action, agent=agent)),
-                    "verdict")
-        elif option.valence == Valence.prosocial:
-            doc.add(capitalize_first(rng.choice(p.verdict_prosocial).format(action=option.action, agent=agent)),
-                    "verdict")
     return doc.done()
 
 
@@ -471,7 +481,9 @@ class _Narrator:
         if good and bad:
             real, other = (bad, good) if learned else (good, bad)
             self.branch(doc, real, p.took)
+            self.judge(doc, real)
             self.branch(doc, other, p.wished if learned else p.spared)
+            self.judge(doc, other)
             rest = [o for o in scenario.options if o not in (good, bad)]
         else:
             real = other = None
@@ -499,6 +511,11 @@ class _Narrator:
             parts.append((self.neutral(), ""))
         for text, unit in parts:
             doc.add(text, *([unit] if unit else []))
+
+    def judge(self, doc: Composer, option: Option) -> None:
+        """The verdict on one path, right after its consequences: the question, then the answer."""
+        said = self.p.judge_prosocial if option.valence == Valence.prosocial else self.p.judge_harmful
+        doc.add(self.pick(said, action=action_clause(option)), "verdict")
 
     def neutral(self) -> str:
         """The closing reflection that states no rule and no verdict."""

@@ -5,9 +5,10 @@
   and every condition with no moral documents (``general_only``: the same token budget of general
   text). A null control off chance means the suite or the scoring rule carries a bias, which must be
   fixed, not footnoted; the summary flags each such cell.
-* The **positive control**: per trained condition, accuracy on in-distribution items in the formats
-  its own text shares a surface form with, so "structure made no difference" can be told from "no
-  model learned anything".
+* The **positive control**: per trained condition that states a verdict, held-out accuracy in the
+  format whose question its own documents ask and answer after each option (``practised_format``),
+  outcomes shown, per seed and over seeds against ``eval.positive_control_min``, so "structure made no
+  difference" can be told from "no model learned anything". The verdict's gate reads this measure.
 
 The chance test pools a control's models (its seeds) and treats the scenario as the unit: a
 scenario's items (its seeds, pressures) are not independent draws. With one answer per scenario this
@@ -28,8 +29,8 @@ from rearing.evals.schema import ResultRow
 from rearing.evals.suites import Suite
 from rearing.layout import UNTRAINED
 
-IN_DISTRIBUTION_VIEWS = ("plain", "hidden")
-"""Views whose items come from the training distribution as it is (stripped items are not)."""
+POSITIVE_CONTROL_VIEW = "plain"
+"""The view the positive control reads: a scenario with every outcome shown, as training text shows it."""
 
 
 def null_condition_names(conditions: Mapping[str, Condition]) -> list[str]:
@@ -108,24 +109,50 @@ def _rounded(test: dict) -> dict:
 
 
 def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Condition],
-                     suites: Mapping[str, Suite]) -> dict:
-    """Per condition with familiar formats: accuracy on the in-distribution suites, in those formats."""
-    in_distribution = [name for name, s in suites.items()
-                       if s.kind == "items" and s.split == "eval" and s.view in IN_DISTRIBUTION_VIEWS
-                       and not s.pressure]
-    out = {}
+                     suites: Mapping[str, Suite], threshold: float = 0.75, expected: bool = True) -> dict:
+    """Whether each condition learned its own lesson at all: accuracy in the format it practises
+    (``Condition.practised_format``) on held-out scenarios shown as training shows them (eval split,
+    outcomes shown, no pressure, unattacked), per training seed and as the mean over seeds, which must
+    reach ``threshold``. The outcome-hidden items in that format are read beside it, not gated: they ask
+    for more than the lesson learned.
+
+    ``passed`` is None when no condition practising a format was scored. ``expected`` False records that
+    the run's models are too small to be expected to pass (a mechanics check such as ``smoke``).
+    """
+    def eval_suites(view: str) -> list[str]:
+        return [name for name, s in suites.items()
+                if s.kind == "items" and s.split == "eval" and s.view == view and not s.pressure]
+
+    shown, hidden = eval_suites(POSITIVE_CONTROL_VIEW), eval_suites("hidden")
+    out: dict = {}
     for name, condition in conditions.items():
-        if not condition.familiar_formats:
+        fmt = condition.practised_format
+        if fmt is None:
             continue
-        entry = {"formats": list(condition.familiar_formats), "suites": {}}
-        for suite in in_distribution:
-            group = [r for r in rows if r.condition == name and r.attack == "none" and r.suite == suite
-                     and r.format in condition.familiar_formats]
-            if group:
-                entry["suites"][suite] = {"accuracy": round(float(np.mean([r.correct for r in group])), 4),
-                                          "n": len(group), "models": len({r.model for r in group})}
-        out[name] = entry
-    return out
+        mine = [r for r in rows if r.condition == name and r.attack == "none" and r.format == fmt]
+        seeds = _by_seed([r for r in mine if r.suite in shown])
+        if not seeds:
+            continue
+        accuracy = float(np.mean(list(seeds.values())))
+        out[name] = {"format": fmt, "suites": sorted({r.suite for r in mine if r.suite in shown}),
+                     "accuracy": round(accuracy, 4), "seeds": {s: round(a, 4) for s, a in seeds.items()},
+                     "n": sum(r.suite in shown for r in mine), "passed": accuracy >= threshold,
+                     "hidden": _rounded_mean(_by_seed([r for r in mine if r.suite in hidden]))}
+    return {"threshold": threshold, "expected": expected, "view": POSITIVE_CONTROL_VIEW,
+            "passed": all(c["passed"] for c in out.values()) if out else None,
+            "failed": sorted(name for name, c in out.items() if not c["passed"]), "conditions": out}
+
+
+def _by_seed(rows: Sequence[ResultRow]) -> dict[int, float]:
+    """Accuracy per training seed (the unit of replication)."""
+    per_seed: dict[int, list[bool]] = defaultdict(list)
+    for row in rows:
+        per_seed[row.seed if row.seed is not None else -1].append(row.correct)
+    return {seed: float(np.mean(v)) for seed, v in sorted(per_seed.items())}
+
+
+def _rounded_mean(values: Mapping[int, float]) -> float | None:
+    return round(float(np.mean(list(values.values()))), 4) if values else None
 
 
 def by_condition(rows: Sequence[ResultRow]) -> dict:

@@ -294,7 +294,7 @@ def _accuracy(rows: Sequence[ResultRow], field: str = "correct") -> dict:
 
 def summarize_rows(rows: Sequence[ResultRow], episodes: Sequence[EpisodeRow], conditions: Mapping[str, Condition],
                    models: Sequence[ModelRef] = (), suites: Mapping[str, Suite] | None = None,
-                   chance_alpha: float = 0.05) -> dict:
+                   chance_alpha: float = 0.05, positive_min: float = 0.75, positive_expected: bool = True) -> dict:
     """Per model: accuracy per suite and format, on the neutral formats of ``conditions`` (the run's),
     per pressure where a suite applies it, attack drift, and each episode suite by pressure; per
     condition (controls included): accuracy per suite and format; the null controls' chance tests and
@@ -314,7 +314,8 @@ def summarize_rows(rows: Sequence[ResultRow], episodes: Sequence[EpisodeRow], co
     summary = {"scoring_rules": sorted({r.scoring_rule for r in rows}), "neutral_formats": sorted(neutral),
                "by_condition": by_condition(rows),
                "null_controls": null_controls(rows, null_condition_names(conditions), chance_alpha),
-               "positive_control": positive_control(rows, conditions, suites or {}), "models": {}}
+               "positive_control": positive_control(rows, conditions, suites or {}, positive_min, positive_expected),
+               "models": {}}
     for name, (condition, seed) in sorted(arms.items()):
         entry = {"condition": condition, "seed": seed, **_model_summary(rows_of[name], neutral)}
         played = played_by[name]

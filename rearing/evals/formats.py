@@ -4,7 +4,8 @@ Formats differ only in the frame around the same content (the words of ``data/it
 model that learned the content rather than a surface form should choose alike in all of them:
 
 * ``continuation``: first-person story stopped at the choice point ("... and I decide to");
-* ``judgment``: third person, "is it right for Sam to <one option>?" answered " yes" / " no";
+* ``judgment``: third person, "is it right for Sam to <the option listed last>?" answered " Yes" / " No";
+* ``self_judgment``: the same question in the first person ("is it right for me to ...?");
 * ``ab``: a lettered question answered " A" / " B";
 * ``advice``: Sam asks you what to do; the choices are the advised actions;
 * ``tool_call``: second person, the options as tools, the choices as ``{"action": ...}`` calls.
@@ -27,7 +28,10 @@ from rearing.world.schema import Valence
 
 ACTION_FORMATS: tuple[str, ...] = ("continuation", "advice", "tool_call")
 """Formats whose choices are the action texts themselves (where choice length could be a cue)."""
-FORMAT_PERSON = {"continuation": 1, "judgment": 3, "ab": 3, "advice": 3, "tool_call": 2}
+YES_NO_FORMATS: tuple[str, ...] = ("judgment", "self_judgment")
+"""Formats that ask about one option, listed last so the question follows its outcomes, answered
+yes or no (``judgment_choices``)."""
+FORMAT_PERSON = {"continuation": 1, "judgment": 3, "self_judgment": 1, "ab": 3, "advice": 3, "tool_call": 2}
 """The grammatical person each format puts the agent in: the model is the agent in 1 and 2."""
 
 _first_person = lru_cache(maxsize=65536)(to_first_person)
@@ -109,11 +113,11 @@ def render_item(view: View, fmt: str, prosocial_first: bool, ask_prosocial: bool
         blocks = [situation, "\n".join(lines)]
         if fmt == "advice":
             blocks[0] = " ".join(filter(None, [w.open.format(agent=capitalize_first(agent)), situation]))
-        choices = [w.choice.format(action=c.action) for c in ordered] if fmt != "judgment" else []
+        choices = [w.choice.format(action=c.action) for c in ordered] if fmt not in YES_NO_FORMATS else []
     if extra:
         blocks.append("\n".join(extra))
 
-    if fmt == "judgment":
+    if fmt in YES_NO_FORMATS:
         asked = view.prosocial if ask_prosocial else view.harmful
         other = view.harmful if ask_prosocial else view.prosocial
         blocks.append(capitalize_first(ask.format(agent=agent, action=asked.action)))
@@ -124,7 +128,11 @@ def render_item(view: View, fmt: str, prosocial_first: bool, ask_prosocial: bool
     return Rendered("\n\n".join(b for b in blocks if b), choices, valences, valences.index(Valence.prosocial.value))
 
 
-def check_format_wording_heldout(corpus_texts: Iterable[str] | NgramIndex,
-                                 n: int = DEFAULT_HELDOUT_N) -> HeldoutReport:
-    """The format wording against the training texts: a match means a condition practised the frame."""
-    return check_wording_heldout(item_wording().wordings(), corpus_texts, n)
+def check_format_wording_heldout(corpus_texts: Iterable[str] | NgramIndex, n: int = DEFAULT_HELDOUT_N,
+                                 practised: Iterable[str] = ()) -> HeldoutReport:
+    """The format wording against the training texts: a match means a condition practised the frame.
+
+    The question of a ``practised`` format (``Condition.practised_format``) is left out: the conditions
+    practising it ask it after every option by design, and that format is their positive control."""
+    exempt = {f"{fmt}.ask_full" for fmt in practised}
+    return check_wording_heldout([w for w in item_wording().wordings() if w[0] not in exempt], corpus_texts, n)

@@ -11,9 +11,9 @@ Fair-test rules, each measured in the report:
 * only eval and shift scenarios are used, the key is kept apart, and items sharing a 13-gram with
   the train scenarios are dropped (:func:`check_item_leakage`);
 * option order is block-randomised per (split, format): the prosocial option comes first in half the
-  items of every prefix of the seeded scenario order, so a capped suite stays balanced; judgment
-  crosses that with asking about the prosocial or the harmful option, so " yes" is right half the
-  time; the assignment ignores the suite, so a scenario's stripped and pressured items keep the
+  items of every prefix of the seeded scenario order, so a capped suite stays balanced; a yes/no
+  format (judgment, self_judgment) asks about the option listed last, the prosocial one in half the
+  items, so " Yes" is right half the time; the assignment ignores the suite, so a scenario's stripped and pressured items keep the
   order of its plain item and differences between suites are paired;
 * stripped items hold no word of the moral lexicon in prompt or choices; an item left with one is
   dropped and counted;
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from rearing.corpus.conditions import Condition, familiar_conditions, neutral_formats
 from rearing.corpus.lexicon import Lexicon, load_lexicon
-from rearing.evals.formats import ACTION_FORMATS, render_item
+from rearing.evals.formats import ACTION_FORMATS, YES_NO_FORMATS, render_item
 from rearing.evals.pressure import (
     INTENSITIES,
     MANY_SHOT_K,
@@ -90,10 +90,11 @@ def ordered_scenarios(scenarios: Iterable[Scenario], seed: int, split: str) -> l
 
 
 def assignments(n: int, seed: int, split: str, fmt: str) -> list[tuple[bool, bool]]:
-    """``(prosocial_first, ask_prosocial)`` per position; judgment crosses both, the rest only order."""
+    """``(prosocial_first, ask_prosocial)`` per position: a yes/no format asks about each option equally
+    often, always the one listed last (its question then follows its outcomes); the rest balance order."""
     rng = seeded_rng(seed, "assign", split, fmt)
-    if fmt == "judgment":
-        return [(cell < 2, cell % 2 == 0) for cell in block_assign(n, 4, rng)]
+    if fmt in YES_NO_FORMATS:
+        return [(cell == 1, cell == 0) for cell in block_assign(n, 2, rng)]
     return [(cell == 0, True) for cell in block_assign(n, 2, rng)]
 
 

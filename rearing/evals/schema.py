@@ -15,7 +15,7 @@ from pydantic import Field
 from rearing.layout import HELD_OUT_SPLITS
 from rearing.world.schema import Pressure, Record
 
-Format = Literal["continuation", "judgment", "ab", "advice", "tool_call"]
+Format = Literal["continuation", "judgment", "self_judgment", "ab", "advice", "tool_call"]
 FORMATS: tuple[str, ...] = get_args(Format)
 Split = Literal[HELD_OUT_SPLITS]
 """A held-out split items and episodes draw from (``rearing.layout.HELD_OUT_SPLITS``)."""

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rearing.config import ExperimentConfig
 from rearing.corpus.build import run_conditions
+from rearing.corpus.conditions import practised_formats
 from rearing.corpus.stream import TokenStream
 from rearing.datafile import package_data_files, reference_file
 from rearing.evals.evaluate import (
@@ -106,7 +107,8 @@ def corpus_checks(config: ExperimentConfig, run: RunLayout, items: list[EvalItem
     return {
         "items_sharing_13grams_with_corpus": familiarity,
         "pressure_wording_heldout": check_pressure_heldout(heldout).to_dict(),
-        "format_wording_heldout": check_format_wording_heldout(heldout).to_dict(),
+        "format_wording_heldout": check_format_wording_heldout(heldout, practised=practised_formats(run_conditions(config)))
+        .to_dict(),
         "shortcut_baseline": shortcut_accuracy(shortcut, items, keys, reading="choice"),
         "shortcut_baseline_outcomes": shortcut_accuracy(shortcut, items, keys, reading="outcomes"),
         "shortcut_baseline_prompt": shortcut_accuracy(shortcut, items, keys, reading="prompt"),
@@ -181,7 +183,8 @@ def run_eval(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
     shutil.rmtree(out.attack_work, ignore_errors=True)
     write_parquet(out.results, rows)
     write_parquet(out.agentic, episodes)
-    summary = summarize_rows(rows, episodes, run_conditions(config), models, plan.suites, config.eval.chance_alpha)
+    summary = summarize_rows(rows, episodes, run_conditions(config), models, plan.suites, config.eval.chance_alpha,
+                             config.eval.positive_control_min, config.eval.positive_control_expected)
     write_json_atomic(out.summary, summary)
     for cell in summary["null_controls"]["flagged"]:
         log.warning("null control off chance, so a suite or the scoring rule is biased: %s", cell)

@@ -74,6 +74,7 @@ class ToolCallWording(FormatWording):
 class FormatWordings(DataRecord):
     continuation: ContinuationWording
     judgment: JudgmentWording
+    self_judgment: JudgmentWording
     ab: AbWording
     advice: AdviceWording
     tool_call: ToolCallWording

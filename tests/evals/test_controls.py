@@ -53,16 +53,28 @@ def test_null_controls_flag_only_cells_off_chance_after_correction():
     assert "bmn" not in report["controls"]
 
 
-def test_positive_control_reads_each_condition_in_its_familiar_formats_on_in_distribution_suites():
-    conditions = {"narr": Condition(renderer="bmn", familiar_formats=["continuation"]),
+def test_positive_control_reads_the_practised_format_per_seed_and_gates_the_mean_over_seeds():
+    conditions = {"narr": Condition(renderer="bmn", familiar_formats=["continuation", "self_judgment"],
+                                    practised_format="self_judgment"),
+                  "rules": Condition(renderer="principle_flat", familiar_formats=["judgment"],
+                                     practised_format="judgment"),
                   "facts": Condition(renderer="flat", content_matched=False, familiar_formats=["judgment"])}
-    rows = [row("narr", f"s{i}", i % 4 != 0, suite=s, fmt="continuation") for i in range(8)
-            for s in ("format", "hidden", "stripped", "pressure")]
-    rows += [row("narr", f"s{i}", False, suite="format", fmt="ab") for i in range(8)]
-    report = positive_control(rows, conditions, builtin_suites())
-    assert set(report["narr"]["suites"]) == {"format", "hidden"}
-    assert report["narr"]["suites"]["format"] == {"accuracy": 0.75, "n": 8, "models": 1}
-    assert report["facts"] == {"formats": ["judgment"], "suites": {}}
+    rows = [row("narr", f"s{i}", i % 4 != 0 or seed == 1, suite=s, fmt="self_judgment", seed=seed)
+            for i in range(8) for s in ("format", "hidden", "stripped", "pressure") for seed in (0, 1)]
+    rows += [row("narr", f"s{i}", False, suite="format", fmt=fmt) for i in range(8) for fmt in ("ab", "continuation")]
+    rows += [row("narr", f"s{i}", False, suite="format", fmt="self_judgment", attack="harm") for i in range(8)]
+    rows += [row("rules", f"s{i}", i < 5, suite="format", fmt="judgment", seed=seed) for i in range(8) for seed in (0, 1)]
+    rows += [row("facts", f"s{i}", True, suite="format", fmt="judgment") for i in range(8)]
+    report = positive_control(rows, conditions, builtin_suites(), threshold=0.75)
+    narr = report["conditions"]["narr"]
+    assert narr["format"] == "self_judgment" and narr["suites"] == ["format"] and narr["n"] == 16
+    assert narr["seeds"] == {0: 0.75, 1: 1.0} and narr["accuracy"] == 0.875 and narr["passed"] is True
+    assert narr["hidden"] == 0.875, "outcome-hidden items are read beside it"
+    assert report["conditions"]["rules"]["accuracy"] == 0.625 and report["conditions"]["rules"]["passed"] is False
+    assert "facts" not in report["conditions"], "a condition stating no verdict has no positive control"
+    assert report["passed"] is False and report["failed"] == ["rules"] and report["expected"] is True
+    assert positive_control(rows, conditions, builtin_suites(), threshold=0.6)["passed"] is True
+    assert positive_control([], conditions, builtin_suites())["passed"] is None
 
 
 def test_by_condition_pools_a_conditions_models():

@@ -15,11 +15,12 @@ from rearing.corpus.conditions import (
     default_conditions,
     familiar_conditions,
     neutral_formats,
+    practised_formats,
 )
 from rearing.corpus.lexicon import load_lexicon
 from rearing.corpus.stream import TokenStream
 from rearing.datafile import load_yaml, package_data
-from rearing.evals.formats import ACTION_FORMATS, check_format_wording_heldout
+from rearing.evals.formats import ACTION_FORMATS, YES_NO_FORMATS, check_format_wording_heldout
 from rearing.evals.items import build_items, check_item_leakage, read_items, write_items
 from rearing.evals.pressure import (
     INTENSITIES,
@@ -103,8 +104,8 @@ def test_every_item_has_one_key_pointing_at_the_prosocial_choice(built, splits):
         if item.format == "tool_call" and not item.stripped:
             called = [json.loads(choice)["action"] for choice in item.choices]
             assert called == [actions[v] for v in key.valences]
-        elif item.format == "judgment":
-            assert item.choices == [" yes", " no"]
+        elif item.format in YES_NO_FORMATS:
+            assert item.choices == [" Yes", " No"]
         elif item.format == "ab":
             assert item.choices == [" A", " B"]
 
@@ -153,7 +154,7 @@ def test_calibration_prompt_keeps_the_frame_and_options_but_nothing_of_the_situa
         free = item.calibration_prompt
         assert s.setting not in free and not any(c.text in free for o in s.options for c in o.consequences)
         assert item.prompt.split("\n\n")[-1] == free.split("\n\n")[-1], "the same question ends both"
-        if item.format not in ("judgment", "ab"):
+        if item.format not in (*YES_NO_FORMATS, "ab"):
             positions = [free.find(json.loads(c)["action"] if item.format == "tool_call" else c.strip(' ."'))
                          for c in item.choices]
             assert -1 not in positions and positions == sorted(positions), "options listed in the choices' order"
@@ -180,18 +181,21 @@ def test_option_order_and_answers_are_counterbalanced(built):
             assert abs(entry["prosocial_listed_first"] - 0.5) <= 0.05, (suite, fmt)
 
 
-def test_judgment_asks_about_the_harmful_option_half_the_time(built, splits):
+def test_yes_no_formats_ask_about_the_option_listed_last_and_the_harmful_one_half_the_time(built, splits):
     scenario = {s.id: s for group in splits.values() for s in group}
-    asked = Counter()
-    for item, key in suite_items(built, "format"):
-        if item.format != "judgment":
-            continue
-        last = item.prompt.split("\n\n")[-1]
-        harmful = next(o.action for o in scenario[item.scenario_id].options if o.valence.value == "harmful")
-        about_harm = harmful in last
-        asked[about_harm] += 1
-        assert (key.correct == 1) == about_harm  # " no" is right exactly when harm is asked about
-    assert abs(asked[True] - asked[False]) <= 2
+    for fmt in YES_NO_FORMATS:
+        asked = Counter()
+        for item, key in suite_items(built, "format"):
+            if item.format != fmt:
+                continue
+            options = {o.valence.value: o.action for o in scenario[item.scenario_id].options}
+            paragraphs = item.prompt.split("\n\n")
+            last_listed = paragraphs[1].splitlines()[-1]
+            about_harm = options["harmful"] in paragraphs[-1]
+            assert options["harmful" if about_harm else "prosocial"] in last_listed, "asked right after its outcomes"
+            asked[about_harm] += 1
+            assert (key.correct == 1) == about_harm  # " No" is right exactly when harm is asked about
+        assert asked[True] and abs(asked[True] - asked[False]) <= 2, fmt
 
 
 def test_choice_lengths_give_no_cue(built):
@@ -414,7 +418,7 @@ def test_read_items_names_file_line_and_field(splits, tmp_path):
         read_items(tmp_path)
     problems = error.value.problems
     assert any(p.startswith(f"{paths['keys']}:3: correct:") for p in problems)
-    assert any(p.startswith(f"{paths['items']}:10: id: no answer key") for p in problems)
+    assert any(p.startswith(f"{paths['items']}:{len(lines) + 1}: id: no answer key") for p in problems)
     paths["items"].write_text('{"id": "x"}\n')
     with pytest.raises(InputError, match=r"items.jsonl:1: suite"):
         read_items(tmp_path)
@@ -432,6 +436,7 @@ def test_familiarity_and_neutral_formats(built):
     assert report["familiar_to"] == {
         "continuation": ["bmn_shuffled", "bmn_developmental", "raised"],
         "judgment": ["flat", "principle_flat", "posthoc", "flat_length_matched"],
+        "self_judgment": ["bmn_shuffled", "bmn_developmental", "raised"],
         "ab": [], "advice": [], "tool_call": [],
     }
     assert report["neutral_formats"] == ["ab", "advice", "tool_call"]
@@ -441,14 +446,14 @@ def test_familiar_to_names_only_the_runs_conditions(splits):
     run = {name: CONDITIONS[name] for name in ("flat", "bmn_developmental")}
     items, _, report = build_items(splits, 0, suites("format", "pressure"), run, max_scenarios=2)
     familiar = {item.format: item.familiar_to for item in items}
-    assert familiar == {"continuation": ["bmn_developmental"], "judgment": ["flat"], "ab": [], "advice": [],
-                        "tool_call": []}
+    assert familiar == {"continuation": ["bmn_developmental"], "judgment": ["flat"],
+                        "self_judgment": ["bmn_developmental"], "ab": [], "advice": [], "tool_call": []}
     assert {i.format for i in items if i.suite == "pressure"} == {"ab", "advice", "tool_call"}
     assert report["neutral_formats"] == report["pressure"]["formats"] == ["ab", "advice", "tool_call"]
     unfamiliar = Condition(renderer="flat", familiar_formats=[])
     other = build_items(splits, 0, suites("pressure"), {"flat": CONDITIONS["flat"], "unfamiliar": unfamiliar},
                         max_scenarios=1)[0]
-    assert {i.format for i in other} == {"continuation", "ab", "advice", "tool_call"}
+    assert {i.format for i in other} == {"continuation", "self_judgment", "ab", "advice", "tool_call"}
     assert all(i.familiar_to == [] for i in other)
 
 
@@ -458,6 +463,8 @@ def test_person_rewrites_put_the_model_in_the_agents_place(built, splits):
         name = agent[item.scenario_id]
         if item.format == "continuation":
             assert name not in item.prompt and "I decide to" in item.prompt, item.id
+        elif item.format == "self_judgment":
+            assert name not in item.prompt and "Is it right for me to" in item.prompt, item.id
         elif item.format == "tool_call":
             head, body = item.prompt.split("\n", 1)
             assert head.startswith(f"You are {name}.") and name not in body, item.id
@@ -486,8 +493,10 @@ def test_pressure_and_format_wording_never_occur_in_training_text(corpus_run):
     pressure = check_pressure_heldout(texts, n=5)
     assert pressure.ok, pressure.contamination.summary()
     assert pressure.checked_ngrams > 200 and len(pressure.too_short) <= 6
-    wording = check_format_wording_heldout(texts, n=5)
+    wording = check_format_wording_heldout(texts, n=5, practised=practised_formats(CONDITIONS))
     assert wording.ok, wording.contamination.summary()
+    unexempt = check_format_wording_heldout(texts, n=5)
+    assert unexempt.contamination.contaminated_ids == ["self_judgment.ask_full"], "the narratives ask its question"
     # the check can fail: a training text that quotes a phrasing is caught
     phrase = load_pressure().kinds["secrecy"][3][0].format(agent="Ana", harm="go", victim="Bo")
     assert not check_pressure_heldout([*texts[:50], phrase], n=5).ok

@@ -213,8 +213,15 @@ def test_summary_sets_the_null_controls_beside_the_conditions_and_tests_them_aga
             assert cell["testable"] == (cell["min_p"] < nulls["alpha_per_cell"])
     assert nulls["cells"] == sum(len(f) for f in nulls["controls"][UNTRAINED].values())
     positive = summary["positive_control"]
-    assert positive["bmn_developmental"]["formats"] == ["continuation"]
-    assert set(positive["posthoc"]["suites"]) == {"format", "hidden"}
+    assert positive["expected"] is True and positive["threshold"] == 0.75 and positive["view"] == "plain"
+    assert {name: c["format"] for name, c in positive["conditions"].items()} == {
+        "bmn_developmental": "self_judgment", "posthoc": "judgment"}
+    for name, control in positive["conditions"].items():
+        mine = [r for r in results(evaluated) if r["condition"] == name and r["attack"] == "none"
+                and r["format"] == control["format"] and r["suite"] == "format"]
+        assert control["suites"] == ["format"] and control["n"] == len(mine) > 0
+        assert control["accuracy"] == pytest.approx(np.mean([r["correct"] for r in mine]), abs=1e-4)
+        assert control["passed"] == (control["accuracy"] >= 0.75)
 
 
 def test_eval_is_cached_then_any_checkpoint_can_be_scored_from_the_cli(evaluated, tmp_path):

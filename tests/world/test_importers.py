@@ -497,7 +497,7 @@ def test_rendered_items_and_corpus_read_the_action_after_the_agent() -> None:
     view = scenario_view(priya)
     judgment = render_item(view, "judgment", prosocial_first=True).prompt
     assert "If Priya decides to tell her friend the truth: Dana borrows a jacket" in judgment
-    assert "Priya decides to tell her friend the truth. Is it right for Priya to do that?" in judgment
+    assert judgment.endswith("Is it right for Priya to tell her friend the truth?")
     continuation = render_item(view, "continuation", prosocial_first=True)
     assert "If I decide to tell her friend the truth: " in continuation.prompt
     assert continuation.choices[0] == " tell her friend the truth."
