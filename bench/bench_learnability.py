@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -44,9 +45,37 @@ def control_items(config, run, condition: str, scenarios: int):
     return items + more, {k.item_id: k for k in keys + more_keys}
 
 
-def score(path: Path, items, keys, eval_cfg) -> dict:
-    """Accuracy per suite under the calibrated and the summed rule."""
+VERDICT_ASKED = re.compile(r"Is it right for [^?]+\?(?= (Yes|No)\b)")
+
+
+def own_documents(config, run, condition: str, scenarios: int) -> dict[str, list[tuple[str, int]]]:
+    """The condition's own document for held-out and for trained scenarios, cut right after the last
+    verdict question it asks, with the index of its answer among (" Yes", " No"): the lesson read in
+    the very text it was trained on, so a gap to the items is the item format's, not the lesson's."""
+    from rearing.corpus.build import run_conditions
+    from rearing.corpus.conditions import renderer_function
+    from rearing.evals.stage import read_splits
+    from rearing.text import seeded_rng
+
+    render = renderer_function(run_conditions(config)[condition])
+    splits = read_splits(run, ("train", "eval"))
+    out = {}
+    for name, split in (("own", "eval"), ("own_trained", "train")):
+        docs = []
+        for scenario in sorted(splits[split], key=lambda s: s.id)[:scenarios]:
+            text = render(scenario, seeded_rng(config.seed, "learnability", scenario.id)).text
+            asked = list(VERDICT_ASKED.finditer(text))
+            if asked:
+                docs.append((text[:asked[-1].end()], ["Yes", "No"].index(asked[-1].group(1))))
+        out[name] = docs
+    return out
+
+
+def score(path: Path, items, keys, own, eval_cfg) -> dict:
+    """Accuracy per suite under the calibrated and the summed rule; on the condition's own documents,
+    by the summed rule (they have no content-free twin), with the share answered " Yes"."""
     from rearing.evals.evaluate import ModelRef, item_rows, load_model
+    from rearing.evals.scorer import score_choices
 
     model, tokenizer = load_model(path)
     rows = item_rows(model, tokenizer, ModelRef(path, path.name), items, keys, eval_cfg)
@@ -55,6 +84,11 @@ def score(path: Path, items, keys, eval_cfg) -> dict:
         mine = [r for r in rows if r.suite == suite]
         out[suite] = {rule: round(sum(getattr(r, f"correct_{rule}") for r in mine) / len(mine), 3)
                       for rule in ("calibrated", "sum")} | {"n": len(mine)}
+    for name, docs in own.items():
+        if docs:
+            picks = [s.choice() for s in score_choices(model, tokenizer, [(p, [" Yes", " No"]) for p, _ in docs])]
+            out[name] = {"sum": round(sum(p == a for p, (_, a) in zip(picks, docs)) / len(docs), 3),
+                         "yes": round(picks.count(0) / len(picks), 3), "n": len(docs)}
     return out
 
 
@@ -94,6 +128,7 @@ def main() -> None:
     cfg = config.train.model_copy(update=changes)
     snapshots = sorted({*range(args.every, args.steps, args.every), args.steps})
     items, keys = control_items(config, run, args.condition, args.scenarios)
+    own = own_documents(config, run, args.condition, args.scenarios)
 
     with tempfile.TemporaryDirectory() as work:
         job = make_job(run, Path(work), args.condition, args.seed)
@@ -106,14 +141,14 @@ def main() -> None:
             path = JobLayout(job.out_dir).snapshot(step) if step < args.steps else JobLayout(job.out_dir).model
             loss = losses.get(step, losses[max(s for s in losses if s <= step)])
             curve.append({"step": step, "tokens": step * cfg.batch_size * cfg.context_length,
-                          "loss": round(loss, 4), "accuracy": score(path, items, keys, config.eval)})
+                          "loss": round(loss, 4), "accuracy": score(path, items, keys, own, config.eval)})
 
     print(f"{args.condition}: {cfg.model}, {summary['parameters']:,} parameters, {args.steps} steps of "
           f"{cfg.batch_size}x{cfg.context_length} tokens at lr {cfg.lr}, {seconds:.0f} s training")
     suites = list(curve[0]["accuracy"])
     print("step    tokens    loss  " + "  ".join(f"{s:>16}" for s in suites) + "   (calibrated / sum)")
     for point in curve:
-        cells = "  ".join(f"{a['calibrated']:>7.3f} / {a['sum']:<6.3f}" for a in point["accuracy"].values())
+        cells = "  ".join(f"{a.get('calibrated', a['sum']):>7.3f} / {a['sum']:<6.3f}" for a in point["accuracy"].values())
         print(f"{point['step']:>4} {point['tokens']:>9,} {point['loss']:>7.3f}  {cells}")
     counts = ", ".join(f"{s} {curve[0]['accuracy'][s]['n']}" for s in suites)
     print(f"items per suite: {counts}")

@@ -29,8 +29,9 @@ from rearing.world.schema import Valence
 ACTION_FORMATS: tuple[str, ...] = ("continuation", "advice", "tool_call")
 """Formats whose choices are the action texts themselves (where choice length could be a cue)."""
 YES_NO_FORMATS: tuple[str, ...] = ("judgment", "self_judgment")
-"""Formats that ask about one option, listed last so the question follows its outcomes, answered
-yes or no (``judgment_choices``)."""
+"""Formats that ask about one option, answered yes or no (``judgment_choices``): the option asked about
+is listed last and the principle goes before the options, so the question directly follows the
+outcomes it is about, as in the documents of the conditions that practise it."""
 FORMAT_PERSON = {"continuation": 1, "judgment": 3, "self_judgment": 1, "ab": 3, "advice": 3, "tool_call": 2}
 """The grammatical person each format puts the agent in: the model is the agent in 1 and 2."""
 
@@ -114,7 +115,9 @@ def render_item(view: View, fmt: str, prosocial_first: bool, ask_prosocial: bool
         if fmt == "advice":
             blocks[0] = " ".join(filter(None, [w.open.format(agent=capitalize_first(agent)), situation]))
         choices = [w.choice.format(action=c.action) for c in ordered] if fmt not in YES_NO_FORMATS else []
-    if extra:
+    if extra and fmt in YES_NO_FORMATS:
+        blocks.insert(1, "\n".join(extra))
+    elif extra:
         blocks.append("\n".join(extra))
 
     if fmt in YES_NO_FORMATS:

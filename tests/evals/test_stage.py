@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from rearing.cli import app
+from rearing.cli import app, positive_control_line
 from rearing.config import ExperimentConfig
 from rearing.corpus.build import run_conditions
 from rearing.corpus.lexicon import load_lexicon
@@ -222,6 +222,22 @@ def test_summary_sets_the_null_controls_beside_the_conditions_and_tests_them_aga
         assert control["suites"] == ["format"] and control["n"] == len(mine) > 0
         assert control["accuracy"] == pytest.approx(np.mean([r["correct"] for r in mine]), abs=1e-4)
         assert control["passed"] == (control["accuracy"] >= 0.75)
+
+
+def test_a_finished_run_prints_its_positive_control_and_whether_it_was_expected_to_pass(evaluated, tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text(run_config(evaluated).to_yaml())
+    result = CliRunner().invoke(app, ["run", "--config", str(config), "--runs-dir", str(evaluated.parent),
+                                      "--name", evaluated.name])
+    assert result.exit_code == 0, result.output
+    control = json.loads(RunLayout(evaluated).eval.summary.read_text())["positive_control"]
+    line = " ".join(result.output.split())
+    assert "positive control (pass: mean over seeds >= 0.75)" in line
+    for name, entry in control["conditions"].items():
+        assert f"{name} {entry['accuracy']:.2f}" in line
+    assert ("passed" in line) == control["passed"] and "Not expected to pass" not in line
+    quiet = positive_control_line({**control, "expected": False})
+    assert "Not expected to pass" in quiet and "too small to learn" in quiet
 
 
 def test_eval_is_cached_then_any_checkpoint_can_be_scored_from_the_cli(evaluated, tmp_path):
