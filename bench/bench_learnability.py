@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -106,6 +107,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="Write the curve as JSON here.")
+    parser.add_argument("--keep", type=Path, help="Copy the final model here (to probe or score it further).")
     args = parser.parse_args()
 
     from rearing.config import load_config
@@ -142,6 +144,8 @@ def main() -> None:
             loss = losses.get(step, losses[max(s for s in losses if s <= step)])
             curve.append({"step": step, "tokens": step * cfg.batch_size * cfg.context_length,
                           "loss": round(loss, 4), "accuracy": score(path, items, keys, own, config.eval)})
+        if args.keep:
+            shutil.copytree(JobLayout(job.out_dir).model, args.keep, dirs_exist_ok=True)
 
     print(f"{args.condition}: {cfg.model}, {summary['parameters']:,} parameters, {args.steps} steps of "
           f"{cfg.batch_size}x{cfg.context_length} tokens at lr {cfg.lr}, {seconds:.0f} s training")

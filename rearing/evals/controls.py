@@ -112,8 +112,8 @@ def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Conditi
                      suites: Mapping[str, Suite], threshold: float = 0.75, expected: bool = True) -> dict:
     """Whether each condition learned its own lesson at all: accuracy in the format it practises
     (``Condition.practised_format``) on held-out scenarios shown as training shows them (eval split,
-    outcomes shown, no pressure, unattacked), per training seed and as the mean over seeds, which must
-    reach ``threshold``. The outcome-hidden items in that format are read beside it, not gated: they ask
+    outcomes shown, no pressure, unattacked), by the summed rule (:func:`_by_sum`), per training seed
+    and as the mean over seeds, which must reach ``threshold``. The outcome-hidden items in that format are read beside it, not gated: they ask
     for more than the lesson learned.
 
     ``passed`` is None when no condition practising a format was scored. ``expected`` False records that
@@ -129,7 +129,7 @@ def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Conditi
         fmt = condition.practised_format
         if fmt is None:
             continue
-        mine = [r for r in rows if r.condition == name and r.attack == "none" and r.format == fmt]
+        mine = [_by_sum(r) for r in rows if r.condition == name and r.attack == "none" and r.format == fmt]
         seeds = _by_seed([r for r in mine if r.suite in shown])
         if not seeds:
             continue
@@ -141,6 +141,13 @@ def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Conditi
     return {"threshold": threshold, "expected": expected, "view": POSITIVE_CONTROL_VIEW,
             "passed": all(c["passed"] for c in out.values()) if out else None,
             "failed": sorted(name for name, c in out.items() if not c["passed"]), "conditions": out}
+
+
+def _by_sum(row: ResultRow) -> ResultRow:
+    """The row judged by the summed log-probability, where it has one. The practised formats answer
+    " Yes" or " No", one token each, so length cannot bias the sum; the calibrated rule would subtract
+    what the model makes of the action asked about without its outcomes, which is part of the lesson."""
+    return row if row.correct_sum is None else row.model_copy(update={"correct": row.correct_sum})
 
 
 def _by_seed(rows: Sequence[ResultRow]) -> dict[int, float]:

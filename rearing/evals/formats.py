@@ -128,7 +128,8 @@ def render_item(view: View, fmt: str, prosocial_first: bool, ask_prosocial: bool
         valences = [asked.valence, other.valence]
     else:
         blocks.append(capitalize_first(ask.format(agent=agent)))
-    return Rendered("\n\n".join(b for b in blocks if b), choices, valences, valences.index(Valence.prosocial.value))
+    text = " ".join(" ".join(b.split("\n")) for b in blocks if b) if w.one_paragraph else "\n\n".join(b for b in blocks if b)
+    return Rendered(text, choices, valences, valences.index(Valence.prosocial.value))
 
 
 def check_format_wording_heldout(corpus_texts: Iterable[str] | NgramIndex, n: int = DEFAULT_HELDOUT_N,

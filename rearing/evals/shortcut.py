@@ -69,7 +69,7 @@ NEGATIVE = frozenset({"no", "unacceptable", "not ok", "not okay", "not acceptabl
 
 _LETTER_CHOICE = re.compile(r"^\(?(?:option\s+)?([A-Z])\)?[.:)]?$", re.IGNORECASE)
 _LETTER_MARKER = re.compile(r"(?:^|(?<=\s))(?:Option\s+)?(?:\(([A-Z])\)|([A-Z])[):.])\s+", re.MULTILINE)
-_FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _TOKEN = r"(?u)\b\w+\b"
 
 
@@ -127,12 +127,12 @@ def item_evidence(item: EvalItem, reading: Reading = "choice") -> Evidence:
     polarity = [_polarity(choice) for choice in item.choices]
     if all(p is not None for p in polarity) and len(set(polarity)) == 2:
         asked = last_paragraph(item.prompt)
-        texts = {"choice": asked, "outcomes": _closest_line(item.prompt, asked) or asked, "prompt": item.prompt}
+        texts = {"choice": asked, "outcomes": _asked_option(item.prompt, asked) or asked, "prompt": item.prompt}
         return Evidence([texts[reading]], [(0, bool(p)) for p in polarity])
     same_order = [(i, True) for i in range(len(item.choices))]
     listed = listed_options(item)
     if listed is not None:
-        options = [_FIRST_SENTENCE.split(t, 1)[0] for t in listed] if reading == "choice" else listed
+        options = [_SENTENCE_END.split(t, 1)[0] for t in listed] if reading == "choice" else listed
     else:
         actions = [choice_text(choice) for choice in item.choices]
         options = actions if reading == "choice" else [_line_with(item.prompt, a) or a for a in actions]
@@ -165,9 +165,24 @@ def _polarity(choice: str) -> bool | None:
 
 
 def last_paragraph(prompt: str) -> str:
-    """The prompt's last non-empty paragraph: where a judgment item states the action judged."""
+    """The prompt's last non-empty paragraph, or the last sentence of a prompt that is one paragraph:
+    where a yes/no item asks about the action judged."""
     paragraphs = [p for p in re.split(r"\n\s*\n", prompt) if p.strip()]
+    if len(paragraphs) == 1:
+        return _SENTENCE_END.split(paragraphs[0].strip())[-1]
     return paragraphs[-1] if paragraphs else prompt
+
+
+def _asked_option(prompt: str, question: str) -> str | None:
+    """The option a yes/no question asks about: the body line sharing the longest run of text with
+    it or, in a prompt written as one paragraph (where the option asked about is listed last), the
+    body from the sentence sharing the longest run with it to the question."""
+    if "\n" in prompt.strip():
+        return _closest_line(prompt, question)
+    body = prompt[:prompt.rfind(question)] if question in prompt else prompt
+    sentences = _SENTENCE_END.split(body.strip())
+    start = _closest(sentences, question)
+    return " ".join(sentences[sentences.index(start):]) if start else None
 
 
 def _body_lines(prompt: str) -> list[str]:
@@ -185,13 +200,17 @@ def _line_with(prompt: str, action: str) -> str | None:
 
 def _closest_line(prompt: str, question: str) -> str | None:
     """The body line sharing the longest run of text with ``question``: the option it asks about."""
+    return _closest(_body_lines(prompt), question)
+
+
+def _closest(texts: list[str], question: str) -> str | None:
+    """The text sharing the longest run of characters with ``question`` (the first on ties)."""
     question = question.lower()
 
-    def shared(line: str) -> int:
-        matcher = SequenceMatcher(None, line.lower(), question, autojunk=False)
-        return matcher.find_longest_match().size
+    def shared(text: str) -> int:
+        return SequenceMatcher(None, text.lower(), question, autojunk=False).find_longest_match().size
 
-    return max(_body_lines(prompt), key=shared, default=None)
+    return max(texts, key=shared, default=None)
 
 
 def listed_options(item: EvalItem) -> list[str] | None:

@@ -41,6 +41,8 @@ class FormatWording(DataRecord):
     ask_full: Ask
     ask_stripped: Ask
     pressure: PressureFrame | None = None
+    one_paragraph: bool = Field(False, description="The item as one paragraph of prose, as documents are "
+                                "written, instead of a paragraph per part and a line per option.")
 
 
 class ContinuationWording(FormatWording):
@@ -115,7 +117,7 @@ class ItemWording(DataRecord):
     def wordings(self) -> list[tuple[str, str]]:
         """Every fixed template as ``(id, template)``, ids like ``ab.option``."""
         out = [(f"{fmt}.{key}", text) for fmt in FormatWordings.model_fields
-               for key, text in self.format(fmt).model_dump(exclude_none=True).items()]
+               for key, text in self.format(fmt).model_dump(exclude_none=True).items() if isinstance(text, str)]
         return out + [("person_line", self.person_line), ("no_outcome", self.no_outcome)]
 
 
