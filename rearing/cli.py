@@ -451,6 +451,33 @@ def train_command(
                       f"({summary['steps']} steps, {summary['precision']}) -> {JobLayout(job.out_dir).model}")
 
 
+@app.command("learnability")
+def learnability_command(
+    run: Annotated[Path, typer.Option("--run", help="A run directory whose corpus stage is done.")],
+    condition: Annotated[str, typer.Option(help="The condition to train (one that states a verdict).")],
+    steps: Annotated[int, typer.Option(min=1, help="Training steps.")] = 1300,
+    every: Annotated[int, typer.Option(min=1, help="Steps between snapshots read.")] = 325,
+    model: Annotated[str | None, typer.Option(help="Model preset (default: the run's).")] = None,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: the run's).")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Sequences per step (default: the run's).")] = None,
+    scenarios: Annotated[int, typer.Option(min=1, help="Scenarios per set of prompts.")] = 60,
+    seed: Annotated[int, typer.Option(help="Model seed.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Write the curve here as JSON.")] = None,
+    keep: Annotated[Path | None, typer.Option(help="Copy the final model here.")] = None,
+) -> None:
+    """Does CONDITION learn its own lesson at this budget? Train it and read the positive control
+    (held-out and trained scenarios, its own documents beside its items) at snapshots, with the loss."""
+    from rearing.evals.learnability import curve_table, learnability
+    from rearing.io import write_text_atomic
+
+    curve = learnability(run, condition, steps, every, scenarios, seed, keep, model=model, lr=lr,
+                         batch_size=batch_size)
+    for line in curve_table(curve):
+        console.print(line, highlight=False)
+    if out:
+        write_text_atomic(out, curve.to_json() + "\n")
+
+
 @eval_app.callback()
 def eval_command(
     ctx: typer.Context,

@@ -19,7 +19,7 @@ The phrasings live in ``data/render.yaml`` so an educator can change wording wit
 Python. The content (setting, actions, consequences) is identical across conditions: only structure
 differs. Where a condition states a verdict, it states it on each option right after that option's
 consequences, as a question and its answer: placed at the end of the document instead, a verdict is
-a long-range dependency no CPU-scale model learned (bench/bench_learnability.py; README, "Learnability").
+a long-range dependency no CPU-scale model learned (``rearing learnability``; README, "Learnability").
 """
 
 from __future__ import annotations

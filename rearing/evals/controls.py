@@ -113,8 +113,8 @@ def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Conditi
     """Whether each condition learned its own lesson at all: accuracy in the format it practises
     (``Condition.practised_format``) on held-out scenarios shown as training shows them (eval split,
     outcomes shown, no pressure, unattacked), by the summed rule (:func:`_by_sum`), per training seed
-    and as the mean over seeds, which must reach ``threshold``. The outcome-hidden items in that format are read beside it, not gated: they ask
-    for more than the lesson learned.
+    and as the mean over seeds, which must reach ``threshold``. The outcome-hidden items in that format
+    are read beside it, not gated: they ask for more than the lesson learned.
 
     ``passed`` is None when no condition practising a format was scored. ``expected`` False records that
     the run's models are too small to be expected to pass (a mechanics check such as ``smoke``).

@@ -46,7 +46,6 @@ from rearing.world.contamination import NgramIndex
 from rearing.world.schema import Scenario
 from rearing.world.store import read_scenarios
 
-
 log = logging.getLogger("rearing.evals")
 
 

@@ -1,6 +1,7 @@
 """Eval items on a generated world: held-out only, balanced, stripped clean, pressured, reproducible."""
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +34,7 @@ from rearing.evals.pressure import (
     pressure_text,
 )
 from rearing.evals.schema import FORMATS, PRESSURE_KINDS
+from rearing.evals.shortcut import last_paragraph
 from rearing.evals.suites import Suite, builtin_suites
 from rearing.evals.views import View, scenario_view, strip_view
 from rearing.evals.wording import ItemWording, fixed_segments, item_wording
@@ -40,7 +42,7 @@ from rearing.io import InputError
 from rearing.layout import RunLayout
 from rearing.pipeline import run_pipeline
 from rearing.world.importers import import_moral_stories
-from rearing.world.schema import Scenario, scenario_texts
+from rearing.world.schema import Scenario, Valence, scenario_texts
 from rearing.world.split import split_scenarios
 
 SEED = 3
@@ -153,7 +155,7 @@ def test_calibration_prompt_keeps_the_frame_and_options_but_nothing_of_the_situa
         s = scenario[item.scenario_id]
         free = item.calibration_prompt
         assert s.setting not in free and not any(c.text in free for o in s.options for c in o.consequences)
-        assert item.prompt.split("\n\n")[-1] == free.split("\n\n")[-1], "the same question ends both"
+        assert last_paragraph(item.prompt) == last_paragraph(free), "the same question ends both"
         if item.format not in (*YES_NO_FORMATS, "ab"):
             positions = [free.find(json.loads(c)["action"] if item.format == "tool_call" else c.strip(' ."'))
                          for c in item.choices]
@@ -182,19 +184,27 @@ def test_option_order_and_answers_are_counterbalanced(built):
 
 
 def test_yes_no_formats_ask_about_the_option_listed_last_and_the_harmful_one_half_the_time(built, splits):
+    """One paragraph of prose, as the documents that practise the question are written; the question
+    follows the outcomes of the option it asks about."""
     scenario = {s.id: s for group in splits.values() for s in group}
+    intro = re.compile(r"\bIf (?:I decide|[^.:?]+? decides) to ")
     for fmt in YES_NO_FORMATS:
         asked = Counter()
         for item, key in suite_items(built, "format"):
             if item.format != fmt:
                 continue
-            options = {o.valence.value: o.action for o in scenario[item.scenario_id].options}
-            paragraphs = item.prompt.split("\n\n")
-            last_listed = paragraphs[1].splitlines()[-1]
-            about_harm = options["harmful"] in paragraphs[-1]
-            assert options["harmful" if about_harm else "prosocial"] in last_listed, "asked right after its outcomes"
+            s = scenario[item.scenario_id]
+            question = last_paragraph(item.prompt)
+            assert "\n" not in item.prompt and item.prompt.endswith(question) and question.startswith("Is it right")
+            judged = question.removesuffix("?").split(" to ", 1)[1]
+            about_harm = key.valences[0] == "harmful"
+            action = s.option(Valence.harmful if about_harm else Valence.prosocial).action
+            assert judged == action
+            last = list(intro.finditer(item.prompt))[-1]
+            assert item.prompt[last.end():].startswith(f"{judged}: "), "asked right after its outcomes"
+            assert item.prompt.index("Keep in mind" if fmt == "judgment" else "comes back to me") < last.start()
             asked[about_harm] += 1
-            assert (key.correct == 1) == about_harm  # " No" is right exactly when harm is asked about
+            assert (key.correct == 1) == about_harm and item.choices[key.correct] == (" No" if about_harm else " Yes")
         assert asked[True] and abs(asked[True] - asked[False]) <= 2, fmt
 
 
@@ -469,7 +479,7 @@ def test_person_rewrites_put_the_model_in_the_agents_place(built, splits):
             head, body = item.prompt.split("\n", 1)
             assert head.startswith(f"You are {name}.") and name not in body, item.id
         else:
-            assert name in item.prompt.split("\n\n")[-1], item.id
+            assert name in last_paragraph(item.prompt), item.id
 
 
 @pytest.fixture(scope="module")

@@ -144,6 +144,11 @@ def test_evidence_reads_letters_yes_no_and_tool_calls():
     assert item_evidence(judged).texts == ["Sam decides to keep it. Okay?\nAnswer:"]
     assert item_evidence(judged).mapping == [(0, False), (0, True)]
     assert item_evidence(judged, "outcomes").texts == ["If Sam decides to keep it: Joe goes without."]
+    prose = item("Sam found a wallet. If Sam decides to hand it in: Joe gets it back. He is glad. "
+                 "If Sam decides to keep it: Joe goes without. He is sad. Is it right for Sam to keep it?",
+                 [" Yes", " No"])
+    assert item_evidence(prose).texts == ["Is it right for Sam to keep it?"]
+    assert item_evidence(prose, "outcomes").texts == ["If Sam decides to keep it: Joe goes without. He is sad."]
     tools = item('Tools:\n{"action": "hand it in", "effects": ["Joe gets it back."]}\n'
                  '{"action": "keep it", "effects": ["Joe goes without."]}\n\nCall:',
                  [' {"action": "hand it in"}', ' {"action": "keep it"}'])
