@@ -57,7 +57,7 @@ from rearing.world.schema import (
 
 Fixed = phrasing_list()
 Setting = phrasing_list("setting", required=("setting",))
-Person = phrasing_list("name", "role", "relationship", "need", "agent", required=("name", "need"))
+Person = phrasing_list("name", "role", "a_role", "relationship", "need", "agent", required=("name", "need"))
 OptionCount = phrasing_list("agent", "count")
 OptionIntro = phrasing_list("label", "agent", "action", required=("action",))
 ConsequenceFrame = phrasing_list("text", required=("text",))
@@ -275,8 +275,8 @@ def _facts(scenario: Scenario, rng: random.Random, phrasings: RenderPhrasings,
     doc.add(rng.choice(p.open).format(setting=scenario.setting), "setting")
     for s in scenario.stakeholders:
         doc.add(rng.choice(p.person).format(
-            name=s.name or capitalize_first(person_name(s)), role=s.role, relationship=s.relationship,
-            need=s.need, agent=agent), f"need:{s.id}")
+            name=s.name or capitalize_first(person_name(s)), role=s.role, a_role=with_article(s.role),
+            relationship=s.relationship, need=s.need, agent=agent), f"need:{s.id}")
     doc.add(rng.choice(p.options).format(agent=agent, count=len(scenario.options)))
     for option in scenario.options:
         doc.add(capitalize_first(rng.choice(p.option).format(label=option.id.upper(), agent=agent,
