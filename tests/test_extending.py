@@ -94,7 +94,8 @@ def test_the_new_suite_is_built_scored_and_summarized(extended_run):
         twin = plain[(item.scenario_id, item.format)]
         assert len(item.prompt) < len(twin.prompt), "the people lines are left out"
         assert item.choices == twin.choices
-        familiar = {"judgment": ["verdict_first"], "continuation": ["bmn_developmental"]}
+        familiar = {"judgment": ["verdict_first"], "continuation": ["bmn_developmental"],
+                    "self_judgment": ["bmn_developmental"]}
         assert item.familiar_to == familiar.get(item.format, [])
     rows = pq.read_table(run.eval.results).to_pylist()
     assert {r["suite"] for r in rows} == {"format", "no_people"}

@@ -221,7 +221,7 @@ def test_summary_sets_the_null_controls_beside_the_conditions_and_tests_them_aga
         mine = [r for r in results(evaluated) if r["condition"] == name and r["attack"] == "none"
                 and r["format"] == control["format"] and r["suite"] == "format"]
         assert control["suites"] == ["format"] and control["n"] == len(mine) > 0
-        assert control["accuracy"] == pytest.approx(np.mean([r["correct"] for r in mine]), abs=1e-4)
+        assert control["accuracy"] == pytest.approx(np.mean([r["correct_sum"] for r in mine]), abs=1e-4)
         assert control["passed"] == (control["accuracy"] >= 0.75)
 
 
