@@ -129,7 +129,7 @@ def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Conditi
         fmt = condition.practised_format
         if fmt is None:
             continue
-        mine = [_by_sum(r) for r in rows if r.condition == name and r.attack == "none" and r.format == fmt]
+        mine = [r for r in rows if r.condition == name and r.attack == "none" and r.format == fmt]
         seeds = _by_seed([r for r in mine if r.suite in shown])
         if not seeds:
             continue
@@ -143,18 +143,18 @@ def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Conditi
             "failed": sorted(name for name, c in out.items() if not c["passed"]), "conditions": out}
 
 
-def _by_sum(row: ResultRow) -> ResultRow:
-    """The row judged by the summed log-probability, where it has one. The practised formats answer
+def _by_sum(row: ResultRow) -> bool:
+    """The row's verdict by the summed log-probability, where it has one. The practised formats answer
     " Yes" or " No", one token each, so length cannot bias the sum; the calibrated rule would subtract
     what the model makes of the action asked about without its outcomes, which is part of the lesson."""
-    return row if row.correct_sum is None else row.model_copy(update={"correct": row.correct_sum})
+    return row.correct if row.correct_sum is None else row.correct_sum
 
 
 def _by_seed(rows: Sequence[ResultRow]) -> dict[int, float]:
-    """Accuracy per training seed (the unit of replication)."""
+    """Accuracy by the summed rule per training seed (the unit of replication)."""
     per_seed: dict[int, list[bool]] = defaultdict(list)
     for row in rows:
-        per_seed[row.seed if row.seed is not None else -1].append(row.correct)
+        per_seed[row.seed if row.seed is not None else -1].append(_by_sum(row))
     return {seed: float(np.mean(v)) for seed, v in sorted(per_seed.items())}
 
 

@@ -13,8 +13,9 @@ Fair-test rules, each measured in the report:
 * option order is block-randomised per (split, format): the prosocial option comes first in half the
   items of every prefix of the seeded scenario order, so a capped suite stays balanced; a yes/no
   format (judgment, self_judgment) asks about the option listed last, the prosocial one in half the
-  items, so " Yes" is right half the time; the assignment ignores the suite, so a scenario's stripped and pressured items keep the
-  order of its plain item and differences between suites are paired;
+  items, so " Yes" is right half the time; the assignment ignores the suite, so a scenario's
+  stripped and pressured items keep the order of its plain item and differences between suites
+  are paired;
 * stripped items hold no word of the moral lexicon in prompt or choices; an item left with one is
   dropped and counted;
 * an item records which of the run's conditions trained on its format's surface form

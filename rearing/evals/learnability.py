@@ -33,6 +33,7 @@ from rearing.layout import JobLayout, RunLayout
 from rearing.text import seeded_rng
 from rearing.train.loop import train
 from rearing.train.stage import make_job
+from rearing.world.schema import Scenario
 
 VERDICT_ASKED = re.compile(r"Is it right for [^?]+\?(?= (Yes|No)\b)")
 """A verdict question a document asks and answers, up to its question mark."""
@@ -63,7 +64,11 @@ class Curve:
         return json.dumps(asdict(self), indent=2)
 
 
-def control_items(config: ExperimentConfig, run: RunLayout, condition: str,
+Splits = dict[str, list[Scenario]]
+"""The run's ``train`` and ``eval`` scenarios, read once."""
+
+
+def control_items(config: ExperimentConfig, splits: Splits, condition: str,
                   scenarios: int) -> tuple[list[EvalItem], dict[str, AnswerKey]]:
     """Items in the format the condition practises, outcomes shown and hidden, on held-out scenarios
     and on training scenarios (their sets named ``*_trained``), with their keys."""
@@ -72,26 +77,23 @@ def control_items(config: ExperimentConfig, run: RunLayout, condition: str,
     if practised is None:
         raise InputError([f"--condition: {condition} states no verdict (no practised_format), so it has "
                           f"no positive control"])
-    suites = {f"{name}{where}": Suite(kind="items", split="eval", view=view, formats=[practised])
-              for name, view in (("shown", "plain"), ("hidden", "hidden")) for where in ("", "_trained")}
-    splits = read_splits(run, ("train", "eval"))
     items, keys = [], []
     for where, split in (("", "eval"), ("_trained", "train")):
-        mine = {name: suite for name, suite in suites.items() if name.endswith("_trained") == bool(where)}
-        built, built_keys, _ = build_items({"eval": splits[split]}, config.seed, mine, conditions, scenarios,
+        suites = {f"{name}{where}": Suite(kind="items", split="eval", view=view, formats=[practised])
+                  for name, view in (("shown", "plain"), ("hidden", "hidden"))}
+        built, built_keys, _ = build_items({"eval": splits[split]}, config.seed, suites, conditions, scenarios,
                                            max_outcomes=config.eval.max_outcomes)
         items += built
         keys += built_keys
     return items, {k.item_id: k for k in keys}
 
 
-def own_documents(config: ExperimentConfig, run: RunLayout, condition: str,
+def own_documents(config: ExperimentConfig, splits: Splits, condition: str,
                   scenarios: int) -> dict[str, list[tuple[str, int]]]:
     """The condition's own document for held-out and for trained scenarios, cut right after the last
     verdict question it asks, with the index of its answer in ``ANSWERS``: the lesson read in the very
     text it was trained on."""
     render = renderer_function(run_conditions(config)[condition])
-    splits = read_splits(run, ("train", "eval"))
     out = {}
     for name, split in (("own", "eval"), ("own_trained", "train")):
         docs = []
@@ -143,8 +145,9 @@ def learnability(run_dir: Path, condition: str, steps: int, every: int, scenario
                "warmup_steps": min(config.train.warmup_steps, steps // 10)}
     cfg: TrainConfig = config.train.model_copy(update=changes | {k: v for k, v in train_changes.items() if v})
     snapshots = sorted({*range(every, steps, every), steps})
-    items, keys = control_items(config, run, condition, scenarios)
-    own = own_documents(config, run, condition, scenarios)
+    splits = read_splits(run, ("train", "eval"))
+    items, keys = control_items(config, splits, condition, scenarios)
+    own = own_documents(config, splits, condition, scenarios)
     with tempfile.TemporaryDirectory(prefix="learnability_") as work:
         job = make_job(run, Path(work), condition, seed)
         started = time.perf_counter()

@@ -26,8 +26,8 @@ def config_of(run) -> ExperimentConfig:
 
 def test_own_documents_stop_at_the_last_verdict_question_and_know_its_answer(tiny_corpus_run):
     run = RunLayout(tiny_corpus_run)
-    own = own_documents(config_of(tiny_corpus_run), run, "bmn_shuffled", 12)
     splits = read_splits(run, ("train", "eval"))
+    own = own_documents(config_of(tiny_corpus_run), splits, "bmn_shuffled", 12)
     answers = []
     for name, split in (("own", "eval"), ("own_trained", "train")):
         assert len(own[name]) == 12
@@ -42,13 +42,14 @@ def test_own_documents_stop_at_the_last_verdict_question_and_know_its_answer(tin
 
 def test_the_positive_control_items_are_the_practised_format_on_both_splits(tiny_corpus_run):
     config = config_of(tiny_corpus_run)
-    items, keys = control_items(config, RunLayout(tiny_corpus_run), "principle_flat", 5)
+    splits = read_splits(RunLayout(tiny_corpus_run), ("train", "eval"))
+    items, keys = control_items(config, splits, "principle_flat", 5)
     assert {i.suite for i in items} == {"shown", "hidden", "shown_trained", "hidden_trained"}
     assert {i.format for i in items} == {"judgment"} and set(keys) == {i.id for i in items}
-    train_ids = {s.id for s in read_splits(RunLayout(tiny_corpus_run), ("train",))["train"]}
+    train_ids = {s.id for s in splits["train"]}
     assert all((i.scenario_id in train_ids) == i.suite.endswith("_trained") for i in items)
     with pytest.raises(InputError, match="states no verdict"):
-        control_items(config, RunLayout(tiny_corpus_run), "flat", 5)
+        control_items(config, splits, "flat", 5)
 
 
 def test_the_curve_reads_every_set_at_every_snapshot_and_the_cli_writes_it(tiny_corpus_run, tmp_path):
