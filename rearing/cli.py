@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 
 from rearing.config import CONFIG_PRESETS, ExperimentConfig, load_config
 from rearing.io import InputError
-from rearing.layout import EvalLayout, JobLayout, RunLayout
+from rearing.layout import EvalLayout, JobLayout, ProbeLayout, RunLayout
 
 
 class _Commands(TyperGroup):
@@ -518,6 +518,49 @@ def eval_command(
     console.print(f"results: {written.results}  episodes: {written.agentic}  summary: {written.summary}")
 
 
+@app.command("probe")
+def probe_command(
+    run: Annotated[Path, typer.Option("--run", help="A run directory (its models, its items).")],
+    checkpoint: Annotated[Path | None, typer.Option(help="Probe this HF checkpoint instead.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where --checkpoint results go.")] = None,
+) -> None:
+    """Probe every model of RUN (the probe stage), or one --checkpoint on RUN's items into --out: per-layer
+    read-outs, surface transfer, causal interventions and stability after the attack."""
+    from rearing.pipeline import run_pipeline
+
+    config = _run_config(run)
+    if checkpoint is None:
+        run_pipeline(config, run, until="probe", on_stage=lambda o: console.print(
+            f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
+        written = RunLayout(run).probe
+        for line in probe_lines(json.loads(written.summary.read_text())):
+            console.print(line, highlight=False)
+        console.print(f"summary: {written.summary}")
+        return
+    if out is None:
+        raise InputError(["--out: required with --checkpoint"])
+    from rearing.probes.stage import probe_checkpoint
+
+    summary = probe_checkpoint(config, run, checkpoint, out)
+    for line in probe_lines({"models": {summary["model"]: summary}}):
+        console.print(line, highlight=False)
+    console.print(f"summary: {ProbeLayout(out).summary}")
+
+
+def probe_lines(summary: dict) -> list[str]:
+    """Each probed model's headline measures, one line each."""
+
+    def shown(value) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
+    lines = []
+    for name, model in summary["models"].items():
+        cells = "  ".join(f"{measure} {shown(model.get(measure))}"
+                          for measure in ("distributed", "causal", "surface_independent", "stable"))
+        lines.append(f"  {name:<28} best layer {model.get('best_layer')}  {cells}")
+    return lines
+
+
 @eval_app.command("export-inspect")
 def eval_export_inspect(
     run: Annotated[Path, typer.Option("--run", help="A run directory with (or able to build) eval items.")],
@@ -532,7 +575,7 @@ def eval_export_inspect(
     console.print(f"wrote {len(written)} files to {out}; run: inspect eval {out / 'tasks.py'}@<suite> --model ...")
 
 
-TRAINING_COMMANDS = ("run", "train", "eval")
+TRAINING_COMMANDS = ("run", "train", "eval", "probe")
 
 
 def main() -> None:

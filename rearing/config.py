@@ -28,8 +28,9 @@ from rearing.corpus.conditions import (
     reference_problems,
 )
 from rearing.datafile import import_reference, package_data, raise_problems, read_yaml, validate_yaml
+from rearing.evals.formats import YES_NO_FORMATS
 from rearing.evals.pressure import MANY_SHOT_K
-from rearing.evals.schema import ScoringRule
+from rearing.evals.schema import Format, ScoringRule
 from rearing.evals.suites import Suite, SuiteName, all_suites
 from rearing.io import InputError
 from rearing.layout import UNTRAINED
@@ -221,6 +222,9 @@ class EvalConfig(Section):
     attack_lr: float = Field(1e-3, gt=0.0)
     attack_batch_size: int = Field(8, ge=1)
     attack_docs: int = Field(400, ge=1, description="Documents in each attack set.")
+    keep_attacked: bool = Field(
+        True, description="Keep each attacked copy (eval/attacked/), so the probes can measure stability; "
+        "a model's weights per attack kind and k > 0, so large models may want False (no stability then).")
 
     @field_validator("attack_steps")
     @classmethod
@@ -231,7 +235,42 @@ class EvalConfig(Section):
 
 
 class ProbeConfig(Section):
-    layers: Literal["all"] | list[int] = "all"
+    """The probe stage (:mod:`rearing.probes`): which items, layers and folds, and the causal tests."""
+
+    layers: Literal["all"] | list[int] = Field(
+        "all", description="Blocks to probe, counted from 1 (the residual stream after that block); all: every one.")
+    formats: list[Format] = Field(
+        default_factory=lambda: list(YES_NO_FORMATS),
+        description="Item formats probed. The yes/no formats ask about one action, so the label (is the first "
+        "choice the prosocial one) is that action's moral valence.")
+    train_suite: str = Field("format", description="The item suite probes are trained on (moral vocabulary kept).")
+    transfer_suites: list[str] = Field(
+        default_factory=lambda: ["stripped", "hidden", "shift_domain", "shift_vocab"],
+        description="Suites a trained probe is tested on (scenarios it never saw): surface independence.")
+    surface_suite: str = Field("stripped", description="The transfer suite the surface_independent headline reads.")
+    folds: int = Field(5, ge=2, description="Outer cross-validation folds, grouped by scenario.")
+    inner_folds: int = Field(3, ge=2, description="Inner folds (grouped by scenario) that pick the regularisation.")
+    c_grid: list[float] = Field(default_factory=lambda: [0.001, 0.01, 0.1, 1.0, 10.0],
+                                description="Inverse regularisation strengths the inner folds choose from.")
+    selectivity_min: float = Field(
+        0.1, ge=0.0, le=1.0, description="Selectivity above the untrained model's that makes a layer count as selective.")
+    pca_share: float = Field(0.9, gt=0.0, le=1.0, description="Share of the best layer's above-chance accuracy the "
+                             "fewest principal components must reach.")
+    random_directions: int = Field(10, ge=10, description="Random directions per layer: the causal tests' null.")
+    causal_items: int = Field(64, ge=2, description="Items the causal tests score (a seeded sample when there are more).")
+    steer_strengths: list[float] = Field(
+        default_factory=lambda: [0.25, 0.5, 1.0],
+        description="Steering strengths in mean residual norms at the layer (each applied with both signs).")
+    general_docs: int = Field(16, ge=1, description="Held-out general documents the interventions' loss change is read on.")
+    general_tokens: int = Field(128, ge=8, description="Tokens of each general document read.")
+    batch_size: int = Field(32, ge=1, description="Prompts per batch.")
+
+    @field_validator("steer_strengths")
+    @classmethod
+    def _positive(cls, value: list[float]) -> list[float]:
+        if not value or any(s <= 0 for s in value) or sorted(set(value)) != value:
+            raise ValueError("must be positive and increasing, e.g. [0.25, 0.5, 1.0]")
+        return value
 
 
 class AnalysisConfig(Section):
@@ -314,6 +353,12 @@ class ExperimentConfig(Section):
         yield from unknown_names(("eval", "agentic_pressures"), self.eval.agentic_pressures,
                                  ["none", *(p.value for p in Pressure)], "pressure")
         yield from unknown_names(("eval", "attack_kinds"), self.eval.attack_kinds, ATTACK_KINDS, "attack kind")
+        for field in ("train_suite", "surface_suite"):
+            yield from unknown_names(("probe", field), [getattr(self.probe, field)], item_suites, "item suite",
+                                     index=False)
+        yield from unknown_names(("probe", "transfer_suites"), self.probe.transfer_suites, item_suites, "item suite")
+        if self.probe.surface_suite not in self.probe.transfer_suites:
+            yield ("probe", "surface_suite"), f"'{self.probe.surface_suite}' is not one of probe.transfer_suites"
         yield from unknown_names(("analysis", "primary_contrast"), self.analysis.primary_contrast, conditions,
                                  "condition")
 

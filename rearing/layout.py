@@ -1,6 +1,6 @@
 """Where every artifact of a run lives, in one place, and what a stage is.
 
-A run directory holds one folder per stage (``world/``, ``corpus/``, ``train/``, ``eval/``) and
+A run directory holds one folder per stage (``world/``, ``corpus/``, ``train/``, ``eval/``, ``probe/``) and
 ``manifest.json``. Each stage builds into a hidden partial folder that the pipeline swaps in when
 the stage finishes, so a stage is handed the root it writes to and wraps it in its own layout
 (``CorpusLayout(out_dir)``); what it reads from upstream it finds through ``RunLayout``. No stage,
@@ -249,6 +249,15 @@ class EvalLayout:
         """The untrained null model of one training seed (a Hugging Face checkpoint folder)."""
         return self.root / "untrained" / f"seed_{seed}"
 
+    def attacked(self, name: str, kind: str, k: int) -> Path:
+        """One model's copy after ``k`` steps of an attack (a Hugging Face checkpoint folder), kept when
+        ``eval.keep_attacked`` is set so the probes can measure what the attack did to representations."""
+        return self.attacked_copies(name) / kind / f"k_{k}"
+
+    def attacked_copies(self, name: str) -> Path:
+        """Every kept attacked copy of one model (``<kind>/k_<k>``)."""
+        return self.root / "attacked" / _stem(name)
+
     @property
     def attack_work(self) -> Path:
         return self.root / ".attack"
@@ -256,6 +265,33 @@ class EvalLayout:
     def attack(self, name: str) -> AttackLayout:
         """Where one model's attacked copies are trained (removed when the stage ends)."""
         return AttackLayout(self.attack_work / _stem(name))
+
+
+@dataclass(frozen=True)
+class ProbeLayout:
+    """The probe stage's output: per model a table, a summary and its activations; the run's summary."""
+
+    root: Path
+
+    def table(self, name: str) -> Path:
+        """One model's probe rows (``rearing.probes.measures.ProbeRow``)."""
+        return self.root / "tables" / f"{_stem(name)}.parquet"
+
+    def model_summary(self, name: str) -> Path:
+        """One model's headline measures; written last, so it marks the model done."""
+        return self.root / "models" / f"{_stem(name)}.json"
+
+    def activations(self, name: str) -> Path:
+        """One model's decision-point activations: float16, one row per line of :meth:`activation_index`."""
+        return self.root / "activations" / f"{_stem(name)}.npy"
+
+    def activation_index(self, name: str) -> Path:
+        """What each activation row is: model, layer, item, scenario, suite, format, stripped, label, attack."""
+        return self.root / "activations" / f"{_stem(name)}.parquet"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.json"
 
 
 def _stem(name: str) -> str:
@@ -303,6 +339,10 @@ class RunLayout:
     @property
     def eval(self) -> EvalLayout:
         return EvalLayout(self.stage_dir("eval"))
+
+    @property
+    def probe(self) -> ProbeLayout:
+        return ProbeLayout(self.stage_dir("probe"))
 
 
 StageFn = Callable[["ExperimentConfig", RunLayout, Path], None]

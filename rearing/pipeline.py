@@ -39,10 +39,11 @@ def stage_registry() -> list[StageSpec]:
     """Stages in pipeline order; later issues append theirs here."""
     from rearing.corpus.stage import CORPUS_STAGE
     from rearing.evals.stage import EVAL_STAGE
+    from rearing.probes.stage import PROBE_STAGE
     from rearing.train.stage import TRAIN_STAGE
     from rearing.world.stage import WORLD_STAGE
 
-    return [WORLD_STAGE, CORPUS_STAGE, TRAIN_STAGE, EVAL_STAGE]
+    return [WORLD_STAGE, CORPUS_STAGE, TRAIN_STAGE, EVAL_STAGE, PROBE_STAGE]
 
 
 def stage_names() -> list[str]:

@@ -11,9 +11,10 @@ suites are scored, episode suites played on their split, attack suites re-score
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -190,9 +191,14 @@ def episode_rows(model, tokenizer, ref: ModelRef, suite: str, scenarios: Sequenc
     return rows
 
 
-def attack_rows(ref: ModelRef, plan: EvalPlan, work: AttackLayout) -> list[ResultRow]:
+Keep = Callable[[str, int], Path]
+"""Where to keep the attacked copy of one attack kind after k steps."""
+
+
+def attack_rows(ref: ModelRef, plan: EvalPlan, work: AttackLayout, keep: Keep | None = None) -> list[ResultRow]:
     """Fine-tune a copy of the model on each attack set and re-score ``eval.attack_suites`` at every k > 0
-    (k = 0 is the model itself: :func:`evaluate_model` scores those suites unattacked)."""
+    (k = 0 is the model itself: :func:`evaluate_model` scores those suites unattacked). Given ``keep``,
+    each copy is moved there once scored."""
     from transformers import AutoTokenizer
 
     from rearing.train.loop import TrainJob
@@ -222,6 +228,11 @@ def attack_rows(ref: ModelRef, plan: EvalPlan, work: AttackLayout) -> list[Resul
             model, snapshot_tokenizer = load_model(snapshot)
             rows += item_rows(model, snapshot_tokenizer, ref, items, plan.keys, cfg, attack=kind, attack_k=k)
             del model
+            if keep is not None:
+                kept = keep(kind, k)
+                shutil.rmtree(kept, ignore_errors=True)
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(snapshot, kept)
         shutil.rmtree(out, ignore_errors=True)
     return rows
 
@@ -242,12 +253,13 @@ def model_fit(path: Path, plan: EvalPlan) -> PromptFit:
     return fitted_plan(plan, tokenizer, context_positions(AutoConfig.from_pretrained(str(path)), tokenizer))[1]
 
 
-def evaluate_model(ref: ModelRef, plan: EvalPlan, scoring: Scoring = "loglik",
-                   attack_work: AttackLayout | None = None) -> tuple[list[ResultRow], list[EpisodeRow]]:
+def evaluate_model(ref: ModelRef, plan: EvalPlan, scoring: Scoring = "loglik", attack_work: AttackLayout | None = None,
+                   keep_attacked: Keep | None = None) -> tuple[list[ResultRow], list[EpisodeRow]]:
     """Every suite of the plan for one model: (item rows, episode rows).
 
     Item suites are scored by ``scoring``; episode suites are played by log-likelihood (generation
-    scoring plays none); attack suites run only given ``attack_work``, where the copies are trained.
+    scoring plays none); attack suites run only given ``attack_work``, where the copies are trained
+    (and from where ``keep_attacked`` moves each one it is given a place for).
     An attack's drift starts from the unattacked model on the same items, so when it runs its
     ``eval.attack_suites`` are scored here too, whether or not ``eval.suites`` lists them.
     """
@@ -268,7 +280,7 @@ def evaluate_model(ref: ModelRef, plan: EvalPlan, scoring: Scoring = "loglik",
             episodes += episode_rows(model, tokenizer, ref, name, plan.splits[suite.split], plan.config.eval)
     del model
     if attacking:
-        rows += attack_rows(ref, plan, attack_work)
+        rows += attack_rows(ref, plan, attack_work, keep_attacked)
     return rows, episodes
 
 

@@ -20,10 +20,12 @@ times longer than them that is about half the work of scoring every option as a 
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
 
 import torch
 from transformers import Cache, PreTrainedModel, PreTrainedTokenizerBase
@@ -192,9 +194,44 @@ def _right_padded(rows: list[list[int]], device: torch.device) -> tuple[torch.Te
     return ids, lengths
 
 
-def _score_batch(model: PreTrainedModel, batch: list[_Encoded], prompt_cache: bool,
-                 prefix_kwargs: dict) -> list[tuple[list[float], list[int]]]:
-    """Sum log-probability and token count of every option of every prompt in ``batch``.
+@dataclass(frozen=True)
+class DecisionPoints:
+    """Where each prompt of a batch ends in the rows pass: the row that starts its first option and the
+    position of its last prompt token in that row, with the prompt's index in the caller's requests.
+    Hooks on a model's layers read or change the residual stream there."""
+
+    requests: list[int]
+    rows: torch.Tensor
+    positions: torch.Tensor
+
+
+Setting = Callable[[DecisionPoints], AbstractContextManager]
+"""A way to run the model while options are scored (hooks installed, say), given the decision points."""
+
+
+def unchanged(points: DecisionPoints) -> AbstractContextManager:
+    """The model as it is."""
+    return nullcontext()
+
+
+@dataclass
+class _Prepared:
+    """A batch with its prompts' prefixes run once: the rows every setting then runs after them."""
+
+    ids: torch.Tensor
+    lengths: torch.Tensor
+    option_rows: list[int]
+    targets: list[list[int]]
+    counts: list[int]
+    points: DecisionPoints
+    past: Cache | None = None
+    mask: torch.Tensor | None = None
+    positions: torch.Tensor | None = None
+
+
+def _prepare_batch(model: PreTrainedModel, batch: list[_Encoded], indices: list[int], prompt_cache: bool,
+                   prefix_kwargs: dict) -> _Prepared:
+    """Run the prefixes of a batch's prompts and lay out the rows its options are scored in.
 
     Each prompt splits into a prefix (run once, cached) and its last token, which starts every option's
     row: ``last + option[:-1]`` predicts ``option``. Options of one prompt with the same row share it,
@@ -209,8 +246,10 @@ def _score_batch(model: PreTrainedModel, batch: list[_Encoded], prompt_cache: bo
     rows: list[list[int]] = []
     owners: list[int] = []
     option_rows: list[int] = []
+    first_rows: list[int] = []
     for b, (e, p) in enumerate(zip(batch, prefix_lens)):
         shared: dict[tuple[int, ...], int] = {}
+        first_rows.append(len(rows))
         for c in e.continuations:
             row = tuple(e.context[p:] + c[:-1])
             if row not in shared:
@@ -218,10 +257,13 @@ def _score_batch(model: PreTrainedModel, batch: list[_Encoded], prompt_cache: bo
                 rows.append(list(row))
                 owners.append(b)
             option_rows.append(shared[row])
-    targets = [c for e in batch for c in e.continuations]
     ids, lengths = _right_padded(rows, device)
-    span = torch.arange(ids.shape[1], device=device)
-
+    points = DecisionPoints(requests=indices, rows=torch.tensor(first_rows, device=device),
+                            positions=torch.tensor([len(e.context) - 1 - p for e, p in zip(batch, prefix_lens)],
+                                                   device=device))
+    prepared = _Prepared(ids=ids, lengths=lengths, option_rows=option_rows,
+                         targets=[c for e in batch for c in e.continuations],
+                         counts=[len(e.continuations) for e in batch], points=points)
     if max(prefix_lens):
         owner = torch.tensor(owners, device=device)
         row_prefix = torch.tensor(prefix_lens, device=device)[owner]
@@ -234,15 +276,39 @@ def _score_batch(model: PreTrainedModel, batch: list[_Encoded], prompt_cache: bo
             raise TypeError(f"{type(model).__name__} returned no indexable cache; "
                             "score it with prompt_cache=False")
         past.batch_select_indices(owner)
+        span = torch.arange(ids.shape[1], device=device)
         real = span < lengths[:, None]
-        mask = torch.cat([prefix_span < row_prefix[:, None], real], dim=1)
-        positions = torch.where(real, row_prefix[:, None] + span, 0)  # a pad's could pass the last position
-        out = model(input_ids=ids, attention_mask=mask.long(), position_ids=positions, past_key_values=past,
-                    use_cache=True)
+        prepared.past = past
+        prepared.mask = torch.cat([prefix_span < row_prefix[:, None], real], dim=1).long()
+        prepared.positions = torch.where(real, row_prefix[:, None] + span, 0)  # a pad's could pass the last position
+    return prepared
+
+
+def _rewindable(past: Cache) -> bool:
+    """Whether the rows run after a cached prefix can be cut off again exactly: every layer a plain
+    full-attention one (a sliding window or a recurrent state may have dropped what came before)."""
+    from transformers.cache_utils import DynamicLayer
+
+    layers = getattr(past, "layers", None)
+    return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
+
+
+def _score_rows(model: PreTrainedModel, prepared: _Prepared, rewind: bool) -> list[tuple[list[float], list[int]]]:
+    """Sum log-probability and token count of every option of every prompt of a prepared batch; with
+    ``rewind``, the cached prefixes are left as they were, for the next setting."""
+    device = model.device
+    ids, lengths = prepared.ids, prepared.lengths
+    if prepared.past is not None:
+        out = model(input_ids=ids, attention_mask=prepared.mask, position_ids=prepared.positions,
+                    past_key_values=prepared.past, use_cache=True)
+        if rewind:
+            prepared.past.crop(-ids.shape[1])
     else:
+        span = torch.arange(ids.shape[1], device=device)
         out = model(input_ids=ids, position_ids=span.expand_as(ids), use_cache=False)
 
-    option_row = torch.tensor(option_rows, device=device)
+    targets = prepared.targets
+    option_row = torch.tensor(prepared.option_rows, device=device)
     n_targets = torch.tensor([len(t) for t in targets], device=device)
     step = torch.arange(int(n_targets.max()), device=device)
     where = (lengths[option_row] - n_targets)[:, None] + step
@@ -252,8 +318,7 @@ def _score_batch(model: PreTrainedModel, batch: list[_Encoded], prompt_cache: bo
     sums = torch.where(step < n_targets[:, None], logprobs, 0.0).sum(1).tolist()
 
     results, k = [], 0
-    for e in batch:
-        n = len(e.continuations)
+    for n in prepared.counts:
         results.append((sums[k : k + n], [len(t) for t in targets[k : k + n]]))
         k += n
     return results
@@ -272,6 +337,18 @@ def score_choices(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, re
     the same for all its options, until the longest option fits. The model is scored in eval mode and
     handed back in the mode it came in.
     """
+    return score_settings(model, tokenizer, requests, [unchanged], batch_size=batch_size,
+                          max_tokens_per_batch=max_tokens_per_batch, max_length=max_length,
+                          prompt_cache=prompt_cache)[0]
+
+
+def score_settings(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, requests: Sequence[Request],
+                   settings: Sequence[Setting], *, batch_size: int = 32, max_tokens_per_batch: int = 4096,
+                   max_length: int | None = None, prompt_cache: bool = True) -> list[list[ChoiceScores]]:
+    """:func:`score_choices` once per setting (one list of scores each, in request order), every
+    prompt's prefix run once and shared by all settings: each setting runs only the rows from the
+    prompt's last token on, so a setting that changes the model there (an intervention at the decision
+    point) or reads it costs a few tokens per prompt, not a prompt."""
     if batch_size < 1 or max_tokens_per_batch < 1:
         raise ValueError("batch_size and max_tokens_per_batch must be positive")
     encoded = _encode(tokenizer, requests, max_length or model_max_length(model, tokenizer))
@@ -284,17 +361,25 @@ def score_choices(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, re
     order = sorted(range(len(encoded)), key=longest_first)
     accepts_keep = "logits_to_keep" in inspect.signature(model.forward).parameters
     prefix_kwargs = {"logits_to_keep": 1} if accepts_keep else {}
-    scores: list[ChoiceScores | None] = [None] * len(encoded)
+    scores: list[list[ChoiceScores | None]] = [[None] * len(encoded) for _ in settings]
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
             for batch in _batches(encoded, order, prompt_cache, batch_size, max_tokens_per_batch):
-                batch_scores = _score_batch(model, [encoded[i] for i in batch], prompt_cache, prefix_kwargs)
-                for i, (sums, counts) in zip(batch, batch_scores):
-                    means = [s / n for s, n in zip(sums, counts)]
-                    scores[i] = ChoiceScores(sum_logprob=sums, mean_logprob=means, n_tokens=counts,
-                                             cut=encoded[i].cut)
+                prepared = _prepare_batch(model, [encoded[i] for i in batch], batch, prompt_cache, prefix_kwargs)
+                rewindable = prepared.past is not None and _rewindable(prepared.past)
+                for k, (setting, setting_scores) in enumerate(zip(settings, scores)):
+                    more = k < len(settings) - 1
+                    run = prepared
+                    if more and prepared.past is not None and not rewindable:
+                        run = replace(prepared, past=copy.deepcopy(prepared.past))
+                    with setting(prepared.points):
+                        batch_scores = _score_rows(model, run, rewind=more and rewindable)
+                    for i, (sums, counts) in zip(batch, batch_scores):
+                        means = [s / n for s, n in zip(sums, counts)]
+                        setting_scores[i] = ChoiceScores(sum_logprob=sums, mean_logprob=means, n_tokens=counts,
+                                                         cut=encoded[i].cut)
     finally:
         model.train(was_training)
     return scores

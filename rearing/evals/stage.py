@@ -7,7 +7,8 @@ Outputs in ``eval/`` (``rearing.layout.EvalLayout``): ``items/`` (items.jsonl, k
 items_report.json), ``checks.json`` (leakage and familiarity against every condition's corpus,
 held-out pressure and format wording, the bag-of-words shortcut's accuracy per suite),
 ``results.parquet`` (one ``ResultRow`` per model x item x attack step), ``agentic.parquet`` (one
-``EpisodeRow`` per episode) and ``summary.json``. Beside the trained models, an untrained model per
+``EpisodeRow`` per episode), ``summary.json`` and, with ``eval.keep_attacked``, every attacked copy
+(``attacked/``) for the probes. Beside the trained models, an untrained model per
 training seed is scored as a null control (``untrained/``); checks.json says how the prompts fit the
 run's models (they share one tokenizer and context length).
 Per-model results are kept in ``models/`` as they finish, so a killed stage resumes.
@@ -174,7 +175,8 @@ def run_eval(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
         done_rows, done_episodes = out.model_rows(ref.name), out.model_episodes(ref.name)
         if not done_episodes.exists():
             attack = out.attack(ref.name) if ref.condition != UNTRAINED else None
-            model_rows, model_episodes = evaluate_model(ref, plan, attack_work=attack)
+            keep = (lambda kind, k, name=ref.name: out.attacked(name, kind, k)) if config.eval.keep_attacked else None
+            model_rows, model_episodes = evaluate_model(ref, plan, attack_work=attack, keep_attacked=keep)
             write_parquet(done_rows, model_rows)
             write_parquet(done_episodes, model_episodes)
         rows += read_parquet(done_rows, ResultRow)

@@ -156,7 +156,13 @@ def test_attack_steps_change_the_model_and_rescore_the_core_suites(evaluated):
     unattacked = [r["correct"] for r in rows if r["model"] == POSTHOC and r["attack"] == "none"
                   and r["suite"] in config.eval.attack_suites]
     assert drift["harm"]["accuracy"][0] == pytest.approx(float(np.mean(unattacked))), "k=0 is the model itself"
-    assert not RunLayout(evaluated).eval.attack_work.exists(), "attack copies are not kept"
+    evaluated_layout = RunLayout(evaluated).eval
+    assert not evaluated_layout.attack_work.exists(), "the attack's work is removed"
+    for model in TRAINED:
+        kept = sorted(p.relative_to(evaluated_layout.attacked_copies(model)).as_posix()
+                      for p in evaluated_layout.attacked_copies(model).glob("*/k_*"))
+        assert kept == ["benign/k_2", "benign/k_4", "harm/k_2", "harm/k_4"], "each copy is kept for the probes"
+        assert (evaluated_layout.attacked(model, "harm", 4) / "config.json").is_file()
 
 
 def test_agentic_episodes_and_summary(evaluated):
