@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from planted import KEYWORDS, items, new_model, tokenizer, train
+from transformers import GPT2Config, GPT2LMHeadModel
 
 from rearing.config import ProbeConfig
 from rearing.evals.evaluate import ModelRef
@@ -87,3 +89,13 @@ def test_ablating_the_found_direction_moves_decisions_far_more_than_random_ones(
 def test_the_causal_null_of_an_untrained_model_is_no_effect(planted):
     _, _, _, _, baseline = planted
     assert abs(value(baseline, "ablation_accuracy_change", 2, direction="mean_difference")) < 0.1
+
+
+def test_any_causal_lm_with_findable_layers_is_probed_alike(planted):
+    tok, pitems, _, _, _ = planted
+    torch.manual_seed(0)
+    gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=2, n_head=4, n_positions=32)).eval()
+    rows = probed(gpt2, tok, pitems, "gpt2")
+    for layer in (1, 2):
+        assert value(rows, "accuracy", layer) is not None
+        assert value(rows, "ablation_z", layer, direction="mean_difference") is not None
