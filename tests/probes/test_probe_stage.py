@@ -118,3 +118,21 @@ def test_probe_settings_naming_unknown_suites_fail_at_load(tiny_config_file, tmp
         load_config(path)
     message = str(error.value)
     assert "probe.train_suite" in message and "'formats'" in message and "probe.transfer_suites" in message
+
+
+def test_a_killed_probe_stage_resumes_with_the_models_it_finished(probed, tmp_path):
+    import shutil
+
+    from rearing.io import write_json_atomic
+    from rearing.probes.stage import run_probe
+
+    out = tmp_path / "probe"
+    shutil.copytree(RunLayout(probed).probe.root, out)
+    written = ProbeLayout(out)
+    finished, unfinished = TRAINED
+    write_json_atomic(written.model_summary(finished), {**read_json(written.model_summary(finished)), "kept": True})
+    written.model_summary(unfinished).unlink()
+    run_probe(run_config(probed), RunLayout(probed), out)
+    assert read_json(written.model_summary(finished))["kept"], "a finished model is not probed again"
+    assert read_json(written.model_summary(unfinished)) == read_json(RunLayout(probed).probe.model_summary(unfinished))
+    assert json.loads(written.summary.read_text())["models"][finished]["kept"]
