@@ -51,6 +51,7 @@ from rearing.probes.readout import (
     probe,
     probe_direction,
     scenario_bootstrap,
+    scenario_folds,
     unit,
 )
 
@@ -142,7 +143,8 @@ def readout_rows(ref: ModelRef, pitems: ProbeItems, activations: np.ndarray, fit
                    if pitems.mask(suite).any()}
         twins = {suite: t for suite, t in targets.items() if np.isin(t.groups, source.groups).any()}
         scores = held_out_accuracies(fitted, source, twins)
-        control = fold_accuracies(source.with_labels(control_labels(source.groups, seed)), {}, fitted.folds,
+        shuffled = source.with_labels(control_labels(source.groups, seed))
+        control = fold_accuracies(shuffled, {}, scenario_folds(shuffled.groups, cfg.folds, shuffled.y),
                                   cfg.inner_folds, cfg.c_grid)["self"]
         accuracy = Estimate.of(scores["self"])
         per_fold = np.subtract(scores["self"], control)

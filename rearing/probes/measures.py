@@ -42,8 +42,8 @@ class ProbeRow(Record):
 
 METRICS: dict[str, str] = {
     "accuracy": "the probe's accuracy on held-out scenarios of the training suite",
-    "control_accuracy": "the same probe on the control task (a random label per scenario; with folds grouped by "
-                        "scenario it sits at chance unless something leaks across folds)",
+    "control_accuracy": "the same probe on the control task (a random label per scenario, folds stratified on it; "
+                        "with folds grouped by scenario it sits at chance unless something leaks across folds)",
     "selectivity": "accuracy minus control accuracy (Hewitt and Liang 2019)",
     "untrained_selectivity": "selectivity of the same probe on the untrained model of the same architecture and seed",
     "selectivity_excess": "selectivity minus the untrained model's, fold by fold (the folds are the same): "
@@ -72,7 +72,8 @@ METRICS: dict[str, str] = {
 
 
 HEADLINES: dict[str, str] = {
-    "distributed": "share of layers whose selectivity exceeds the untrained model's by probe.selectivity_min",
+    "distributed": "share of layers whose selectivity exceeds the untrained model's by probe.selectivity_min and "
+                   "whose probe accuracy interval lies above chance",
     "causal": "ablation_z of the class-mean-difference direction at the best layer: how far projecting it out "
               "of the layer moves decisions beyond random directions (the mean difference, not the logistic "
               "probe's weights: a discriminative weight vector need not be the direction the model uses, "
@@ -101,6 +102,13 @@ def _value(rows: Sequence[ProbeRow], metric: str, layer: int, **fields) -> float
     return None if row is None else row.value
 
 
+def _above_chance(row: ProbeRow | None) -> bool:
+    """The probe's accuracy interval lies above chance (its point value, when it has no interval)."""
+    if row is None or row.value is None:
+        return False
+    return (row.ci_low if row.ci_low is not None else row.value) > 0.5
+
+
 def best_layer(rows: Sequence[ProbeRow]) -> int | None:
     """The layer with the highest selectivity excess (else selectivity); ties go to the earliest."""
     for metric in ("selectivity_excess", "selectivity"):
@@ -125,7 +133,8 @@ def headline(rows: Sequence[ProbeRow], selectivity_min: float, surface_suite: st
     layers = sorted({r.layer for r in rows if r.layer > 0})
     best = best_layer(rows)
     metric = "selectivity_excess" if any(r.metric == "selectivity_excess" for r in rows) else "selectivity"
-    selective = [layer for layer in layers if (_value(rows, metric, layer) or 0.0) >= selectivity_min]
+    selective = [layer for layer in layers if (_value(rows, metric, layer) or 0.0) >= selectivity_min
+                 and _above_chance(_find(rows, "accuracy", layer))]
     result: dict = {"best_layer": best, "layers": len(layers), "selective_layers": selective,
                     "distributed": len(selective) / len(layers) if layers else None,
                     "causal": None, "surface_independent": None, "stable": None}

@@ -69,7 +69,7 @@ def _index(ref: ModelRef, pitems: ProbeItems, layers: int, attack: str = "none",
             for item, label in zip(pitems.items, pitems.labels) for layer in range(1, layers + 1)]
 
 
-def write_activations(out: ProbeLayout, ref: ModelRef, blocks: Sequence[tuple[dict, np.ndarray]]) -> None:
+def write_activations(out: ProbeLayout, ref: ModelRef, blocks: Sequence[tuple[list[dict], np.ndarray]]) -> None:
     """One model's activations as float16 rows and their index (pairs of index rows and arrays)."""
     import pyarrow as pa
     import pyarrow.parquet as pq

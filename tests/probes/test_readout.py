@@ -91,7 +91,8 @@ def test_headline_measures_read_the_best_layer():
         return ProbeRow(model="m", layer=layer, metric=metric, value=value, **fields)
 
     rows = [row(1, "selectivity_excess", 0.05), row(2, "selectivity_excess", 0.4), row(3, "selectivity_excess", 0.2),
-            row(2, "accuracy", 0.9), row(2, "ablation_z", 7.0, direction="mean_difference"),
+            row(2, "accuracy", 0.9, ci_low=0.8), row(3, "accuracy", 0.7, ci_low=0.55), row(1, "accuracy", 0.6),
+            row(2, "ablation_z", 7.0, direction="mean_difference"),
             row(2, "ablation_z", 1.0, direction="probe"), row(2, "transfer_ratio", 0.5, suite="stripped"),
             row(2, "pre_probe_accuracy", 0.7, attack="harm", attack_k=10),
             row(2, "pre_probe_accuracy", 0.6, attack="harm", attack_k=20)]
@@ -100,4 +101,7 @@ def test_headline_measures_read_the_best_layer():
     assert found["distributed"] == pytest.approx(2 / 3)
     assert found["causal"] == 7.0 and found["surface_independent"] == 0.5
     assert found["stable"] == pytest.approx(retained(0.6, 0.9)) and found["stable_attack_k"] == 20
+    # a layer whose probe is not above chance is not selective, whatever its control task did
+    below = [r if r.layer != 3 or r.metric != "accuracy" else row(3, "accuracy", 0.6, ci_low=0.45) for r in rows]
+    assert headline(below, 0.1, "stripped")["selective_layers"] == [2]
     assert headline([], 0.1, "stripped")["causal"] is None
