@@ -295,8 +295,9 @@ def causal_rows(ref: ModelRef, model, tokenizer, pitems: ProbeItems, activations
                     plans.append((layer, name, sign * strength))
                     settings.append(intervention(blocks[layer - 1], steering(sign * strength * found.scale * vector)))
     steered = score_settings(model, tokenizer, requests, settings, batch_size=cfg.batch_size)
+    unsteered = _log_odds(steered[0])
     for plan, scores in zip(plans, steered[1:], strict=True):
-        shift[plan] = _log_odds(scores) - _log_odds(steered[0])
+        shift[plan] = _log_odds(scores) - unsteered
 
     def harm(layer: int, name: str) -> float:
         return float(-(shift[layer, name, None] * toward).mean())
