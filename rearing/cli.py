@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 from typer.core import TyperGroup
 
-from rearing.config import CONFIG_PRESETS, ExperimentConfig, load_config
+from rearing.cli_base import ConfigOpt, PresetOpt, RunOpt, _config, console
+from rearing.config import ExperimentConfig
 from rearing.io import InputError
 from rearing.layout import EvalLayout, JobLayout, ProbeLayout, RunLayout
+from rearing.world.cli import world_app
 
 
 class _Commands(TyperGroup):
@@ -35,8 +35,6 @@ class _Commands(TyperGroup):
 
 
 app = typer.Typer(help="Run the Rearing Paradigm experiment end to end.", no_args_is_help=True, cls=_Commands)
-world_app = typer.Typer(help="The world of moral scenarios: generate, import, validate, split, show.",
-                        no_args_is_help=True)
 config_app = typer.Typer(help="Experiment configuration.", no_args_is_help=True)
 corpus_app = typer.Typer(help="Training corpora: build, inspect, transform.", no_args_is_help=True)
 app.add_typer(world_app, name="world")
@@ -45,19 +43,6 @@ app.add_typer(config_app, name="config")
 eval_app = typer.Typer(help="Evaluate models: every suite for a run's models or any HF checkpoint; export.",
                        invoke_without_command=True)
 app.add_typer(eval_app, name="eval")
-
-console = Console()
-
-
-def _config(preset: str | None, config_file: Path | None) -> ExperimentConfig:
-    if preset and config_file:
-        raise InputError(["--preset and --config are mutually exclusive"])
-    return load_config(config_file, preset)
-
-
-PresetOpt = Annotated[str | None, typer.Option("--preset", "-p", help=f"One of {', '.join(CONFIG_PRESETS)}.")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="An experiment YAML file.")]
-
 
 @config_app.command("show")
 def config_show(preset: PresetOpt = None, config_file: ConfigOpt = None) -> None:
@@ -74,8 +59,10 @@ def run(
     until: Annotated[str | None, typer.Option(help="Stop after this stage.")] = None,
     force: Annotated[bool, typer.Option(help="Rerun stages even if cached.")] = False,
     runs_dir: Annotated[Path, typer.Option(help="Where runs are kept.")] = Path("runs"),
+    deviation: DeviationOpt = None,
 ) -> None:
-    """Run the pipeline's stages in order into RUNS_DIR/NAME, skipping unchanged ones."""
+    """Run the pipeline's stages in order into RUNS_DIR/NAME, skipping unchanged ones. The analysis plan
+    is frozen (preregistration.json) before the first model trains."""
     from rearing.pipeline import run_pipeline, stage_names
 
     config = _config(preset, config_file)
@@ -88,11 +75,36 @@ def run(
         style = "green" if outcome.status == "ran" else "dim"
         console.print(f"  [{style}]{outcome.name:<10} {outcome.status:<7}[/] {outcome.seconds:7.2f}s")
 
+    config = with_deviations(config, deviation)
     run_pipeline(config, run_dir, until=until, force=force, on_stage=report)
-    summary = RunLayout(run_dir).eval.summary
-    if until in (None, "eval") and summary.exists():
-        console.print(positive_control_line(json.loads(summary.read_text())["positive_control"]))
-    console.print(f"[bold green]done[/] manifest: {RunLayout(run_dir).manifest}")
+    layout = RunLayout(run_dir)
+    if until in (None, "eval") and layout.eval.summary.exists():
+        console.print(positive_control_line(json.loads(layout.eval.summary.read_text())["positive_control"]))
+    if until in (None, "analysis") and layout.analysis.verdict.exists():
+        print_verdict(json.loads(layout.analysis.verdict.read_text()))
+    console.print(f"[bold green]done[/] manifest: {layout.manifest}")
+
+
+DeviationOpt = Annotated[list[str] | None, typer.Option(
+    "--deviation", help="Why the analysis departs from the frozen pre-registration (repeatable); the verdict "
+    "shows it. Without one, a plan changed after training began is refused.")]
+
+
+def with_deviations(config: ExperimentConfig, deviations: list[str] | None) -> ExperimentConfig:
+    """``config`` with ``--deviation`` reasons added to ``analysis.deviations``."""
+    if not deviations:
+        return config
+    analysis = config.analysis.model_copy(update={"deviations": [*config.analysis.deviations, *deviations]})
+    return config.model_copy(update={"analysis": analysis})
+
+
+def print_verdict(verdict: dict) -> None:
+    from rearing.analysis.verdict import verdict_lines
+
+    lines = verdict_lines(verdict)
+    console.print(f"[bold]{lines[0]}[/]", highlight=False, soft_wrap=True)
+    for line in lines[1:]:
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def positive_control_line(control: dict) -> str:
@@ -106,165 +118,6 @@ def positive_control_line(control: dict) -> str:
     if control["passed"]:
         return f"{head}. [green]passed[/]"
     return f"{head}. [red]failed[/] ({', '.join(control['failed'])}): no verdict can say anything about structure"
-
-
-@world_app.command("schema")
-def world_schema() -> None:
-    """Print the Scenario JSON Schema."""
-    from rearing.world.schema import scenario_json_schema
-
-    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
-
-
-@world_app.command("validate")
-def world_validate(
-    file: Path,
-    limit: Annotated[int, typer.Option(help="Report at most this many problems.")] = 20,
-) -> None:
-    """Validate a scenarios JSONL file; print file:line: field: reason for each problem."""
-    from rearing.world.store import read_scenarios
-
-    scenarios = read_scenarios(file, error_limit=limit)
-    console.print(f"{file}: {len(scenarios)} scenarios, all valid")
-
-
-@world_app.command("generate")
-def world_generate(
-    n: Annotated[int, typer.Option("--n", min=1, help="Number of scenarios.")],
-    out: Annotated[Path, typer.Option(help="Output JSONL.")],
-    seed: Annotated[int, typer.Option(help="Seed: same seed, same bytes.")] = 0,
-    ladder: Annotated[str, typer.Option(help="'default' or a ladder YAML.")] = "default",
-    domains: Annotated[str | None, typer.Option(help="Comma-separated domains.")] = None,
-    vocab_holdout_fraction: Annotated[float, typer.Option(min=0.0, max=0.99)] = 0.2,
-) -> None:
-    """Generate scenarios procedurally."""
-    from rearing.world.generate import GeneratorSettings, ScenarioGenerator, generate_jsonl_lines
-    from rearing.world.ladder import load_ladder
-    from rearing.world.store import write_scenarios
-
-    try:
-        generator = ScenarioGenerator(
-            GeneratorSettings(
-                seed=seed,
-                vocab_holdout_fraction=vocab_holdout_fraction,
-                domains=tuple(d.strip() for d in domains.split(",")) if domains else None,
-            ),
-            ladder=load_ladder(ladder),
-        )
-    except ValueError as exc:
-        raise InputError([f"--domains: {exc}"]) from exc
-    started = time.perf_counter()
-    count = write_scenarios(out, generate_jsonl_lines(generator, n))
-    seconds = time.perf_counter() - started
-    console.print(f"wrote {count} scenarios to {out} ({count / seconds:,.0f}/s)")
-
-
-@world_app.command("split")
-def world_split(
-    file: Path,
-    out: Annotated[Path, typer.Option(help="Output directory.")],
-    preset: PresetOpt = None,
-    config_file: ConfigOpt = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (default: the config's).")] = None,
-) -> None:
-    """Split into train / eval / shift_domain / shift_vocab, removing contaminated held-out items."""
-    from rearing.world.split import split_scenarios, write_split
-    from rearing.world.store import read_scenarios
-
-    config = _config(preset, config_file)
-    scenarios = read_scenarios(file)
-    result = split_scenarios(scenarios, config.world.split, config.seed if seed is None else seed)
-    write_split(result, out)
-    for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    for name, items in result.splits.items():
-        console.print(f"  {name:<13} {len(items):>7}")
-    console.print(f"  {'excluded':<13} {len(result.excluded):>7}")
-    console.print(f"contamination before removal: {result.contamination_before.summary()}")
-    console.print(f"contamination after removal:  {result.contamination_after.summary()}")
-
-
-class ImportFormat(str, Enum):
-    moral_stories = "moral-stories"
-    ethics_commonsense = "ethics-commonsense"
-
-
-@world_app.command("import")
-def world_import(
-    fmt: Annotated[ImportFormat, typer.Option("--format", help="Source format.")],
-    path: Path,
-    out: Annotated[Path, typer.Option(help="Output JSONL.")],
-) -> None:
-    """Convert a local Moral Stories JSONL or ETHICS commonsense CSV into scenarios."""
-    from rearing.world.importers import import_ethics_commonsense, import_moral_stories
-    from rearing.world.store import write_scenarios
-
-    reader = import_moral_stories if fmt is ImportFormat.moral_stories else import_ethics_commonsense
-    scenarios = reader(path)
-    count = write_scenarios(out, scenarios)
-    console.print(f"imported {count} scenarios from {path} to {out}")
-
-
-@world_app.command("show")
-def world_show(file: Path, scenario_id: str) -> None:
-    """Print one scenario, readable."""
-    from rearing.world.show import render_scenario
-    from rearing.world.store import find_scenario, read_scenarios
-
-    scenario = find_scenario(read_scenarios(file), scenario_id)
-    if scenario is None:
-        raise InputError([f"{file}: id: no scenario '{scenario_id}'"])
-    console.print(render_scenario(scenario))
-
-
-@world_app.command("sample")
-def world_sample(
-    n: Annotated[int, typer.Option("--n", help="Scenarios to print (drawn from every domain).")] = 10,
-    per_domain: Annotated[int, typer.Option(help="Print this many per domain instead.")] = 0,
-    family: Annotated[str | None, typer.Option(help="Only this family's frames (loads that file alone).")] = None,
-    frame: Annotated[str | None, typer.Option(help="Only this frame.")] = None,
-    domain: Annotated[str | None, typer.Option(help="Only this domain.")] = None,
-    seed: Annotated[int, typer.Option(help="Which sample.")] = 0,
-    check: Annotated[int, typer.Option(help="Also run the checks over this many scenarios and count.")] = 0,
-    frames_dir: Annotated[Path | None, typer.Option("--frames", help="A frames directory of your own.")] = None,
-    vocab: Annotated[Path | None, typer.Option(help="A vocabulary file of your own.")] = None,
-) -> None:
-    """Print generated scenarios to read as their readers will, with what a program can check."""
-    from rearing.world.frames import load_frames
-    from rearing.world.generate import GeneratorSettings, ScenarioGenerator
-    from rearing.world.sample import sample_report
-    from rearing.world.vocab import load_vocab
-
-    frames = load_frames(frames_dir, only=(family,) if family else None)
-    generator = ScenarioGenerator(GeneratorSettings(seed=seed), frames=frames, vocab=load_vocab(vocab))
-    typer.echo(sample_report(frames, generator, n=n, per_domain=per_domain, family=family, frame=frame,
-                             domain=domain, seed=seed, check=check))
-
-
-@world_app.command("lint")
-def world_lint(
-    file: Annotated[Path, typer.Argument(help="A family file (like rearing/world/data/frames/disclose.yaml).")],
-) -> None:
-    """Check a family file on its own: schema, slots, items, domains, mirror frames, repeated wording."""
-    from rearing.world.frames import lint_frames
-
-    problems = lint_frames(file)
-    if problems:
-        raise InputError(problems)
-    console.print(f"{file}: no problems")
-
-
-@world_app.command("ladder")
-def world_ladder(file: Annotated[str, typer.Argument(help="'default' or a ladder YAML.")] = "default") -> None:
-    """Print the developmental ladder and each stage's difficulty factors."""
-    from rearing.world.ladder import load_ladder
-    from rearing.world.show import render_ladder
-
-    ladder = load_ladder(file)
-    console.print(render_ladder(ladder))
-
-
-RunOpt = Annotated[Path, typer.Option("--run", help="A run directory, e.g. runs/smoke.")]
 
 
 @corpus_app.command("build")
@@ -561,6 +414,80 @@ def probe_lines(summary: dict) -> list[str]:
     return lines
 
 
+@app.command("preregister")
+def preregister_command(
+    preset: PresetOpt = None,
+    config_file: ConfigOpt = None,
+    out: Annotated[Path, typer.Option(help="Where the frozen plan goes.")] = Path("prereg.json"),
+) -> None:
+    """Freeze the config's analysis plan (hypotheses, metric, contrasts, SESOI, alpha, seeds, scoring
+    rule, gates, power settings, version) into OUT with its sha256. ``rearing run`` does this itself
+    before training; this writes one to publish or to analyse any results table with."""
+    from rearing.analysis.plan import preregistration, write_preregistration
+
+    prereg = preregistration(_config(preset, config_file))
+    digest = write_preregistration(out, prereg)
+    console.print(f"pre-registration {out}: sha256 {digest}", soft_wrap=True)
+    console.print(f"  primary: {prereg.primary_contrast.minuend} - {prereg.primary_contrast.subtrahend} on "
+                  f"{prereg.primary_metric}; SESOI {prereg.sesoi}; alpha {prereg.alpha}; seeds {prereg.seeds}",
+                  highlight=False, soft_wrap=True)
+
+
+@app.command("analyze")
+def analyze_command(
+    run: Annotated[Path | None, typer.Option("--run", help="A run directory: its results against its own "
+                                             "frozen plan (the analysis stage).")] = None,
+    results: Annotated[Path | None, typer.Option(help="Any results table (Parquet) with at least condition, seed, "
+                                                 "suite, item_id, correct.")] = None,
+    prereg: Annotated[Path | None, typer.Option(help="The frozen plan for --results (rearing preregister).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where --results' verdict goes.")] = None,
+    episodes: Annotated[Path | None, typer.Option(help="Agentic episodes (Parquet) for the composite.")] = None,
+    probes: Annotated[Path | None, typer.Option(help="The probe stage's summary.json for the composite.")] = None,
+    preset: PresetOpt = None,
+    config_file: ConfigOpt = None,
+    deviation: DeviationOpt = None,
+) -> None:
+    """The verdict: RUN's results (or any --results table) by the frozen pre-registration, with seed-level
+    intervals, the equivalence test, the gates, sensitivity analyses and power. With --config or --preset
+    the plan that config would freeze is compared with the frozen one; a change needs --deviation."""
+    from rearing.analysis.stage import (
+        AnalysisLayout,
+        analyze_into,
+        checked_plan,
+        read_episodes,
+        read_probe_headlines,
+    )
+
+    if (run is None) == (results is None):
+        raise InputError(["give exactly one of --run and --results"])
+    if run is not None:
+        from rearing.pipeline import run_pipeline
+
+        config = with_deviations(_config(preset, config_file) if preset or config_file else _run_config(run),
+                                 deviation)
+        run_pipeline(config, run, until="analysis", on_stage=lambda o: console.print(
+            f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
+        written = RunLayout(run).analysis
+        print_verdict(json.loads(written.verdict.read_text()))
+        console.print(f"verdict: {written.verdict}  tables: {written.tables}")
+        return
+    from rearing.analysis.metrics import Inputs, read_results
+    from rearing.analysis.plan import read_preregistration
+
+    if prereg is None or out is None:
+        raise InputError(["--prereg and --out: required with --results"])
+    frozen, digest = read_preregistration(prereg)
+    current, deviations = None, list(deviation or [])
+    if preset or config_file:
+        config = with_deviations(_config(preset, config_file), deviation)
+        current, deviations = checked_plan(frozen, config, prereg), config.analysis.deviations
+    inputs = Inputs(results=read_results(results), episodes=read_episodes(episodes) if episodes else None,
+                    probes=read_probe_headlines(probes) if probes else None)
+    verdict = analyze_into(AnalysisLayout(out), inputs, frozen, digest, current, deviations)
+    print_verdict(verdict)
+    console.print(f"verdict: {AnalysisLayout(out).verdict}  tables: {AnalysisLayout(out).tables}")
+
+
 @eval_app.command("export-inspect")
 def eval_export_inspect(
     run: Annotated[Path, typer.Option("--run", help="A run directory with (or able to build) eval items.")],
@@ -575,7 +502,7 @@ def eval_export_inspect(
     console.print(f"wrote {len(written)} files to {out}; run: inspect eval {out / 'tasks.py'}@<suite> --model ...")
 
 
-TRAINING_COMMANDS = ("run", "train", "eval", "probe")
+TRAINING_COMMANDS = ("run", "train", "eval", "probe", "analyze")
 
 
 def main() -> None:

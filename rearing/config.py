@@ -273,10 +273,44 @@ class ProbeConfig(Section):
         return value
 
 
+def _plan_contrasts() -> list[str]:
+    from rearing.analysis.words import plan_words
+
+    return list(plan_words().contrasts)
+
+
+def _composite_components() -> list[str]:
+    from rearing.analysis.metrics import COMPONENTS
+
+    return list(COMPONENTS)
+
+
 class AnalysisConfig(Section):
+    """The analysis plan (:mod:`rearing.analysis`), frozen as the pre-registration before training."""
+
+    primary_metric: str = Field(
+        "hidden", description="An item suite whose accuracy is the primary metric (default: outcome-hidden, where "
+        "internalised consequences show), or 'composite' (the composite robustness index).")
     primary_contrast: tuple[str, str] = ("bmn_developmental", "principle_flat")
-    sesoi: float = Field(0.05, gt=0.0, description="Smallest effect size of interest (equivalence bound).")
-    alpha: float = Field(0.05, gt=0.0, lt=1.0)
+    secondary_contrasts: list[str] = Field(
+        default_factory=_plan_contrasts, description="Secondary contrasts by name (rearing/analysis/data/plan.yaml), "
+        "Holm-corrected; one whose conditions did not both run is reported as not run.")
+    composite: list[str] = Field(
+        default_factory=_composite_components,
+        description="Components of the composite robustness index (rearing.analysis.metrics.COMPONENTS).")
+    sesoi: float = Field(0.05, gt=0.0, description="Smallest effect size of interest (equivalence bound), on the "
+                         "primary metric's scale.")
+    alpha: float = Field(0.05, gt=0.0, lt=0.5)
+    paired: bool = Field(
+        True, description="Pair seeds across conditions: a seed gives every condition the same initial weights "
+        "and sampling stream, so the contrast is a paired t over seeds (Welch when the seeds differ).")
+    bootstrap_draws: int = Field(2000, ge=100, description="Draws of the two-level bootstrap.")
+    power_simulations: int = Field(2000, ge=100, description="Simulated runs per true effect in the power analysis.")
+    power_target: float = Field(0.8, gt=0.0, lt=1.0, description="Power the seeds-needed search aims for.")
+    max_seeds: int = Field(256, ge=2, le=512, description="Most seeds per condition the seeds-needed search tries.")
+    deviations: list[str] = Field(
+        default_factory=list, description="Reasons for departing from the frozen pre-registration: without one, "
+        "rearing analyze refuses a plan that changed after training began. Not part of the plan itself.")
 
 
 class ExperimentConfig(Section):
@@ -361,6 +395,13 @@ class ExperimentConfig(Section):
             yield ("probe", "surface_suite"), f"'{self.probe.surface_suite}' is not one of probe.transfer_suites"
         yield from unknown_names(("analysis", "primary_contrast"), self.analysis.primary_contrast, conditions,
                                  "condition")
+        if self.analysis.primary_metric != "composite":
+            yield from unknown_names(("analysis", "primary_metric"), [self.analysis.primary_metric],
+                                     [*item_suites, "composite"], "item suite or 'composite'", index=False)
+        yield from unknown_names(("analysis", "secondary_contrasts"), self.analysis.secondary_contrasts,
+                                 _plan_contrasts(), "contrast")
+        yield from unknown_names(("analysis", "composite"), self.analysis.composite, _composite_components(),
+                                 "composite component")
 
     def _world_problems(self) -> Iterator[tuple[tuple, str]]:
         """Files the world reads must exist; domains it generates or holds out must be the vocabulary's."""

@@ -1,11 +1,11 @@
 """Where every artifact of a run lives, in one place, and what a stage is.
 
-A run directory holds one folder per stage (``world/``, ``corpus/``, ``train/``, ``eval/``, ``probe/``) and
-``manifest.json``. Each stage builds into a hidden partial folder that the pipeline swaps in when
-the stage finishes, so a stage is handed the root it writes to and wraps it in its own layout
-(``CorpusLayout(out_dir)``); what it reads from upstream it finds through ``RunLayout``. No stage,
-command or test spells a path by hand: a file name lives here, or (for a format with its own
-reader and writer, like a token stream) beside that format's one definition.
+A run directory holds one folder per stage (``world/``, ``corpus/``, ``train/``, ``eval/``, ``probe/``,
+``analysis/``), ``manifest.json`` and ``preregistration.json``. Each stage builds into a hidden partial
+folder that the pipeline swaps in when the stage finishes, so a stage is handed the root it writes to
+and wraps it in its own layout (``CorpusLayout(out_dir)``); what it reads from upstream it finds
+through ``RunLayout``. No stage, command or test spells a path by hand: a file name lives here, or
+(for a format with its own reader and writer, like a token stream) beside that format's one definition.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rearing.config import ExperimentConfig
 
 MANIFEST = "manifest.json"
+PREREGISTRATION = "preregistration.json"
 HELD_OUT_SPLITS = ("eval", "shift_domain", "shift_vocab")
 """The held-out splits, which items and episodes draw from (``rearing.evals.schema.Split``)."""
 SPLITS = ("train", *HELD_OUT_SPLITS)
@@ -294,6 +295,21 @@ class ProbeLayout:
         return self.root / "summary.json"
 
 
+@dataclass(frozen=True)
+class AnalysisLayout:
+    """The analysis stage's output: the verdict and every metric x condition with its interval."""
+
+    root: Path
+
+    @property
+    def verdict(self) -> Path:
+        return self.root / "verdict.json"
+
+    @property
+    def tables(self) -> Path:
+        return self.root / "tables.parquet"
+
+
 def _stem(name: str) -> str:
     """A model name as one file name (``bmn_shuffled/seed_0`` -> ``bmn_shuffled__seed_0``)."""
     return name.replace("/", "__")
@@ -311,6 +327,11 @@ class RunLayout:
     @property
     def manifest(self) -> Path:
         return self.root / MANIFEST
+
+    @property
+    def preregistration(self) -> Path:
+        """The analysis plan, frozen before the train stage starts (its hash is in the manifest)."""
+        return self.root / PREREGISTRATION
 
     def stage_dir(self, stage: str) -> Path:
         return self.root / stage
@@ -344,6 +365,10 @@ class RunLayout:
     def probe(self) -> ProbeLayout:
         return ProbeLayout(self.stage_dir("probe"))
 
+    @property
+    def analysis(self) -> AnalysisLayout:
+        return AnalysisLayout(self.stage_dir("analysis"))
+
 
 StageFn = Callable[["ExperimentConfig", RunLayout, Path], None]
 """A stage body: ``(config, run, out_dir)``; reads upstream outputs through ``run``, writes ``out_dir``."""
@@ -359,3 +384,5 @@ class StageSpec:
     upstream: tuple[str, ...]
     run: StageFn
     external_inputs: Callable[[ExperimentConfig], list[Path]] = lambda config: []
+    run_records: tuple[str, ...] = ()
+    """Entries of the run's manifest the stage reads (the pre-registration's hash): they join its key."""

@@ -37,13 +37,14 @@ class StageOutcome:
 
 def stage_registry() -> list[StageSpec]:
     """Stages in pipeline order; later issues append theirs here."""
+    from rearing.analysis.stage import ANALYSIS_STAGE
     from rearing.corpus.stage import CORPUS_STAGE
     from rearing.evals.stage import EVAL_STAGE
     from rearing.probes.stage import PROBE_STAGE
     from rearing.train.stage import TRAIN_STAGE
     from rearing.world.stage import WORLD_STAGE
 
-    return [WORLD_STAGE, CORPUS_STAGE, TRAIN_STAGE, EVAL_STAGE, PROBE_STAGE]
+    return [WORLD_STAGE, CORPUS_STAGE, TRAIN_STAGE, EVAL_STAGE, PROBE_STAGE, ANALYSIS_STAGE]
 
 
 def stage_names() -> list[str]:
@@ -116,15 +117,16 @@ def stage_key(stage: StageSpec, config: ExperimentConfig, manifest: dict) -> str
     (the data files a stage reads, and files of the config's own: its world, renderers, views)."""
     upstream_hashes = {u: manifest["stages"][u]["outputs"] for u in stage.upstream}
     external = {input_name(p): sha256_file(p) for p in stage.external_inputs(config)}
-    return canonical_hash(
-        {
-            "stage": stage.name,
-            "version": __version__,
-            "config": config.section_hash(*stage.sections),
-            "upstream": upstream_hashes,
-            "external": external,
-        }
-    )
+    key = {
+        "stage": stage.name,
+        "version": __version__,
+        "config": config.section_hash(*stage.sections),
+        "upstream": upstream_hashes,
+        "external": external,
+    }
+    if stage.run_records:
+        key["records"] = {name: manifest.get(name) for name in stage.run_records}
+    return canonical_hash(key)
 
 
 def partial_dir(run: RunLayout, name: str, key: str, fresh: bool = False) -> Path:
@@ -137,6 +139,26 @@ def partial_dir(run: RunLayout, name: str, key: str, fresh: bool = False) -> Pat
         partial.mkdir(parents=True)
         marker.write_text(key)
     return partial
+
+
+PREREGISTERED_BEFORE = "train"
+"""The stage before which the analysis plan is frozen: no model has trained yet."""
+
+
+def freeze_preregistration(config: ExperimentConfig, run: RunLayout, manifest: dict) -> None:
+    """Write the pre-registration and record its hash in the manifest, unless training has begun with
+    one already frozen (then the frozen one stands, whatever the config says now). A run whose training
+    began before any plan was frozen gets one now, marked ``late``: the analysis treats that as a change."""
+    from rearing.analysis.plan import preregistration, write_preregistration
+    from rearing.analysis.stage import PREREGISTRATION_RECORD
+
+    began = PREREGISTERED_BEFORE in manifest["stages"] or run.partial_dir(PREREGISTERED_BEFORE).is_dir()
+    if began and manifest.get(PREREGISTRATION_RECORD) and run.preregistration.is_file():
+        return
+    run.root.mkdir(parents=True, exist_ok=True)
+    digest = write_preregistration(run.preregistration, preregistration(config))
+    manifest[PREREGISTRATION_RECORD] = {"sha256": digest, "written": _now(), "late": began}
+    write_json_atomic(run.manifest, manifest)
 
 
 def _read_manifest(run: RunLayout) -> dict:
@@ -156,6 +178,8 @@ def stage_workspace(config: ExperimentConfig, run_dir: str | Path, name: str) ->
     if missing:
         raise InputError([(f"{run.root}: the {', '.join(missing)} stage has not run "
                            f"(rearing run --until {missing[-1]})")])
+    if name == PREREGISTERED_BEFORE:
+        freeze_preregistration(config, run, manifest)
     return partial_dir(run, name, stage_key(stage, config, manifest))
 
 
@@ -185,6 +209,8 @@ def run_pipeline(
     )
     outcomes = []
     for stage in stages:
+        if stage.name == PREREGISTERED_BEFORE:
+            freeze_preregistration(config, run, manifest)
         key = stage_key(stage, config, manifest)
         stage_dir = run.stage_dir(stage.name)
         record = manifest["stages"].get(stage.name)

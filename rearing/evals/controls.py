@@ -119,16 +119,24 @@ def positive_control(rows: Sequence[ResultRow], conditions: Mapping[str, Conditi
     ``passed`` is None when no condition practising a format was scored. ``expected`` False records that
     the run's models are too small to be expected to pass (a mechanics check such as ``smoke``).
     """
-    def eval_suites(view: str) -> list[str]:
-        return [name for name, s in suites.items()
-                if s.kind == "items" and s.split == "eval" and s.view == view and not s.pressure]
+    practised = {name: c.practised_format for name, c in conditions.items() if c.practised_format is not None}
+    return practised_accuracy(rows, practised, positive_control_suites(suites),
+                              positive_control_suites(suites, "hidden"), threshold, expected)
 
-    shown, hidden = eval_suites(POSITIVE_CONTROL_VIEW), eval_suites("hidden")
+
+def positive_control_suites(suites: Mapping[str, Suite], view: str = POSITIVE_CONTROL_VIEW) -> list[str]:
+    """The suites the positive control reads: held-out in-distribution items in ``view``, no pressure."""
+    return [name for name, s in suites.items()
+            if s.kind == "items" and s.split == "eval" and s.view == view and not s.pressure]
+
+
+def practised_accuracy(rows: Sequence[ResultRow], practised: Mapping[str, str], shown: Sequence[str],
+                       hidden: Sequence[str] = (), threshold: float = 0.75, expected: bool = True) -> dict:
+    """The positive control from each condition's practised format (``{condition: format}``) and the
+    suites it reads (``shown``; ``hidden`` read beside it): what :func:`positive_control` computes, for
+    callers that have the formats and suite names but not the run's definitions (the analysis)."""
     out: dict = {}
-    for name, condition in conditions.items():
-        fmt = condition.practised_format
-        if fmt is None:
-            continue
+    for name, fmt in practised.items():
         mine = [r for r in rows if r.condition == name and r.attack == "none" and r.format == fmt]
         seeds = _by_seed([r for r in mine if r.suite in shown])
         if not seeds:

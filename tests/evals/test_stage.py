@@ -44,8 +44,9 @@ def item_suites(run: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def evaluated(tiny_trained_run) -> Path:
+    """The shared tiny run, evaluated (here, or already by another module that needed its eval stage)."""
     outcomes = run_pipeline(run_config(tiny_trained_run), tiny_trained_run, until="eval")
-    assert [(o.name, o.status) for o in outcomes][-1] == ("eval", "ran")
+    assert outcomes[-1].name == "eval" and outcomes[-1].status in ("ran", "cached")
     return tiny_trained_run
 
 
