@@ -94,7 +94,8 @@ def with_deviations(config: ExperimentConfig, deviations: list[str] | None) -> E
     """``config`` with ``--deviation`` reasons added to ``analysis.deviations``."""
     if not deviations:
         return config
-    analysis = config.analysis.model_copy(update={"deviations": [*config.analysis.deviations, *deviations]})
+    reasons = list(dict.fromkeys([*config.analysis.deviations, *deviations]))
+    analysis = config.analysis.model_copy(update={"deviations": reasons})
     return config.model_copy(update={"analysis": analysis})
 
 
@@ -456,6 +457,7 @@ def analyze_command(
         checked_plan,
         read_episodes,
         read_probe_headlines,
+        run_plan,
     )
 
     if (run is None) == (results is None):
@@ -465,6 +467,9 @@ def analyze_command(
 
         config = with_deviations(_config(preset, config_file) if preset or config_file else _run_config(run),
                                  deviation)
+        if RunLayout(run).preregistration.is_file():
+            frozen, _, late = run_plan(RunLayout(run))
+            checked_plan(frozen, config, RunLayout(run).preregistration, late)
         run_pipeline(config, run, until="analysis", on_stage=lambda o: console.print(
             f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
         written = RunLayout(run).analysis

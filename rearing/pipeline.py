@@ -153,7 +153,10 @@ def freeze_preregistration(config: ExperimentConfig, run: RunLayout, manifest: d
     from rearing.analysis.stage import PREREGISTRATION_RECORD
 
     began = PREREGISTERED_BEFORE in manifest["stages"] or run.partial_dir(PREREGISTERED_BEFORE).is_dir()
-    if began and manifest.get(PREREGISTRATION_RECORD) and run.preregistration.is_file():
+    if began and manifest.get(PREREGISTRATION_RECORD):
+        if not run.preregistration.is_file():
+            raise InputError([(f"{run.preregistration}: missing, though the manifest recorded it (sha256 "
+                              f"{manifest[PREREGISTRATION_RECORD]['sha256'][:12]}) before training: restore it")])
         return
     run.root.mkdir(parents=True, exist_ok=True)
     digest = write_preregistration(run.preregistration, preregistration(config))

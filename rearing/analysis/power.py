@@ -76,12 +76,19 @@ def model_components(first: np.ndarray, second: np.ndarray, paired: bool) -> Var
                     source="per-seed values (model-level metric)")
 
 
+CORRELATION_SEEDS = 10
+"""Seeds a paired design needs before the power simulation credits it with a correlation between a seed's
+two conditions: from fewer, a chance correlation near 1 is common and would shrink the simulated
+variance of the differences many times over."""
+
+
 def _correlation(first: np.ndarray, second: np.ndarray, paired: bool) -> float:
-    """The correlation of a seed's values across the two conditions (paired designs with 3+ seeds),
-    kept in [0, 0.95]: a negative or perfect correlation from a handful of seeds is not a plan."""
-    if not paired or len(first) != len(second) or len(first) < 3 or np.std(first) == 0 or np.std(second) == 0:
+    """The correlation of a seed's values across the two conditions (paired designs with enough seeds;
+    else 0, which only makes the simulation conservative), kept in [0, 0.9]."""
+    if (not paired or len(first) != len(second) or len(first) < CORRELATION_SEEDS or np.std(first) == 0
+            or np.std(second) == 0):
         return 0.0
-    return float(np.clip(np.corrcoef(first, second)[0, 1], 0.0, 0.95))
+    return float(np.clip(np.corrcoef(first, second)[0, 1], 0.0, 0.9))
 
 
 def simulate_calls(variance: Variance, effect: float, seeds: int, paired: bool, alpha: float, sesoi: float,

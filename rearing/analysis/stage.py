@@ -90,17 +90,18 @@ def write_outputs(out: AnalysisLayout, verdict: dict, tables: pd.DataFrame) -> N
 
 def analyze_into(out: AnalysisLayout, inputs: Inputs, frozen: Preregistration, digest: str,
                  current: Preregistration | None = None, deviations: Sequence[str] = (), late: bool = False) -> dict:
-    """Analyse ``inputs`` and write the verdict and tables into ``out``: by the frozen plan, or, when
-    the current config's plan departs from it (with deviations given), by the current plan, with the
-    departures, the deviations and the frozen plan's own verdict shown beside it."""
-    found = departures(frozen, current, late)
-    plan = current if current is not None and plan_changes(frozen, current) else frozen
-    verdict, tables = analyze(inputs, plan, digest, deviations=deviations, changes=found)
-    if plan is not frozen:
-        as_frozen, _ = analyze(inputs, frozen, digest)
-        verdict["preregistration"]["analysed_with"] = prereg_hash(plan)
-        verdict["preregistration"]["frozen_verdict"] = {"verdict": as_frozen["verdict"],
-                                                        "message": as_frozen["message"]}
+    """Analyse ``inputs`` by the frozen plan and write the verdict and tables into ``out``. When the
+    current config's plan departs from it (deviations given), the verdict stays the frozen plan's: the
+    changed plan's analysis is shown beside it as exploratory, never in its place, so no deviation can
+    turn a look at the data into the headline."""
+    verdict, tables = analyze(inputs, frozen, digest, deviations=deviations,
+                              changes=departures(frozen, current, late))
+    if current is not None and plan_changes(frozen, current):
+        exploratory, _ = analyze(inputs, current, prereg_hash(current))
+        verdict["exploratory"] = {"sha256": prereg_hash(current), "verdict": exploratory["verdict"],
+                                  "message": exploratory["message"], "reasons": exploratory["reasons"],
+                                  "primary": exploratory["primary"], "gates": exploratory["gates"],
+                                  "power": exploratory["power"]}
     write_outputs(out, verdict, tables)
     return verdict
 

@@ -99,6 +99,7 @@ class ContrastResult:
     tost_p_upper: float | None
     call: str
     problem: str | None = None
+    note: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -111,16 +112,18 @@ def _num(value) -> float | None:
 
 def compare(first_name: str, second_name: str, first: Mapping[int, float], second: Mapping[int, float],
             paired: bool, alpha: float, sesoi: float) -> ContrastResult:
-    """Compare two conditions' per-seed values: paired over their common seeds when ``paired`` and
-    both ran the same seeds, else Welch. TOST p-values from statsmodels (``ttost_paired`` /
-    ``ttost_ind``); the call from :func:`decide`, which agrees with them by construction."""
+    """Compare two conditions' per-seed values: paired over their common seeds when ``paired`` (a seed
+    only one of them ran is left out, and ``note`` says so), else Welch. TOST p-values from statsmodels
+    (``ttost_paired`` / ``ttost_ind``); the call from :func:`decide`, which agrees with them by construction."""
     from statsmodels.stats.weightstats import ttost_ind, ttost_paired
 
     seeds = {first_name: sorted(first), second_name: sorted(second)}
-    paired = paired and sorted(first) == sorted(second)
+    common = sorted(set(first) & set(second))
+    unmatched = sorted(set(first) ^ set(second))
+    note = (f"paired over the {len(common)} seeds both ran; seeds {unmatched} ran in one condition only and "
+            "were left out") if paired and unmatched else None
     if paired:
-        order = sorted(first)
-        a, b = np.array([first[s] for s in order]), np.array([second[s] for s in order])
+        a, b = np.array([first[s] for s in common]), np.array([second[s] for s in common])
     else:
         a, b = np.array(list(first.values()), dtype=float), np.array(list(second.values()), dtype=float)
     n = {first_name: len(a), second_name: len(b)}
@@ -130,13 +133,14 @@ def compare(first_name: str, second_name: str, first: Mapping[int, float], secon
         missing = [name for name, values in ((first_name, a), (second_name, b)) if len(values) < 2]
         return ContrastResult(first_name, second_name, seeds, paired, n, **{
             **empty, "difference": _num(a.mean() - b.mean()) if len(a) and len(b) else None},
-            problem=f"{', '.join(missing)}: fewer than 2 seeds, so training variance cannot be estimated")
+            problem=f"{', '.join(missing)}: fewer than 2 seeds{' in common' if paired else ''}, so training "
+                    "variance cannot be estimated", note=note)
     found = intervals(a, b, paired, alpha)
     difference = float(found.difference)
     if np.isnan(found.se):
         return ContrastResult(first_name, second_name, seeds, paired, n, **{**empty, "difference": difference},
                               problem="every seed gave the same value: no training variance was seen to test "
-                                      "against")
+                                      "against", note=note)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if paired:
@@ -150,7 +154,7 @@ def compare(first_name: str, second_name: str, first: Mapping[int, float], secon
         ci=(float(found.ci[0]), float(found.ci[1])),
         ci_equivalence=(float(found.ci_equivalence[0]), float(found.ci_equivalence[1])),
         p_value=float(p_value), tost_p=float(tost), tost_p_lower=float(lower[1]), tost_p_upper=float(upper[1]),
-        call=decide(found, sesoi).item())
+        call=decide(found, sesoi).item(), note=note)
 
 
 def holm(p_values: Sequence[float | None]) -> list[float | None]:
@@ -249,7 +253,8 @@ def single_model_bootstrap(first: Sequence[float], second: Sequence[float], pair
 
 def mixed_model(first: np.ndarray, second: np.ndarray, alpha: float) -> dict:
     """A linear mixed model of item correctness: a fixed effect of condition, a random intercept per
-    model (seed), and items absorbed as fixed effects (each item's mean over models subtracted first,
+    model (one per seed and condition: the model does not use the pairing of seeds), and items absorbed
+    as fixed effects (each item's mean over models subtracted first,
     so what the items share cannot masquerade as a condition effect). Fitted by REML with statsmodels
     MixedLM.
 
@@ -268,7 +273,8 @@ def mixed_model(first: np.ndarray, second: np.ndarray, alpha: float) -> dict:
     y = centred[answered]
     exog = np.column_stack([np.ones_like(y), arm[model_of]])
     direct = float(np.nanmean(np.nanmean(first, axis=1)) - np.nanmean(np.nanmean(second, axis=1)))
-    result = {"method": "linear mixed model: correct ~ condition + (1 | seed), items as fixed effects (REML)",
+    result = {"method": "linear mixed model: correct ~ condition + (1 | model), items as fixed effects (REML); "
+                        "t interval with models - 2 degrees of freedom",
               "rows": int(y.size)}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -288,7 +294,8 @@ def mixed_model(first: np.ndarray, second: np.ndarray, alpha: float) -> dict:
     if not np.isfinite(se) or se <= 0 or se > 1:
         problems.append("its standard error is not usable")
     messages = sorted({str(w.message).split("\n")[0] for w in caught})
-    half = stats.norm.ppf(1 - alpha / 2) * se if np.isfinite(se) else float("nan")
+    df = max(matrix.shape[0] - 2, 1)
+    half = stats.t.ppf(1 - alpha / 2, df) * se if np.isfinite(se) else float("nan")
     return {**result, "difference": estimate, "se": se if np.isfinite(se) else None,
             "ci": [estimate - half, estimate + half] if np.isfinite(half) else None,
             "seed_variance": seed_variance, "residual_variance": float(fit.scale), "converged": bool(fit.converged),

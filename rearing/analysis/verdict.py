@@ -61,32 +61,32 @@ def _rows(results: pd.DataFrame, columns: Sequence[str]):
 
 def positive_gate(results: pd.DataFrame, prereg: Preregistration) -> dict:
     """Each compared condition's held-out accuracy in the format it practises (the eval stage's
-    positive control, from the table): passed when every one reaches the threshold."""
+    positive control, from the table). Failed when any arm that can be checked is below the threshold;
+    passed only when every arm was checked and reached it; else not checked, naming the arms that were not."""
     from rearing.evals.controls import practised_accuracy
 
     spec = prereg.primary_contrast
+    arms = (spec.minuend, spec.subtrahend)
     needed = ("condition", "seed", "suite", "format", "attack", "correct")
     absent = [c for c in needed if c not in results.columns]
-    practised = {c: prereg.positive_control[c] for c in (spec.minuend, spec.subtrahend) if c in prereg.positive_control}
     if absent:
         return {"status": NOT_CHECKED, "reason": f"the results table has no {', '.join(absent)} column"}
-    if len(practised) < 2:
-        lacking = [c for c in (spec.minuend, spec.subtrahend) if c not in practised]
-        return {"status": NOT_CHECKED, "reason": f"{', '.join(lacking)} practise no format to check"}
+    practised = {c: prereg.positive_control[c] for c in arms if c in prereg.positive_control}
     columns = [*needed, *(["correct_sum"] if "correct_sum" in results.columns else [])]
     mine = results[results["condition"].isin(list(practised))]
     found = practised_accuracy(_rows(mine, columns), practised, prereg.positive_control_suites,
                                threshold=prereg.positive_control_min)
     scored = found["conditions"]
-    if set(scored) != set(practised):
-        lacking = sorted(set(practised) - set(scored))
-        return {"status": NOT_CHECKED, "reason": f"no rows of {', '.join(lacking)} in its practised format", **found}
-    failed = found["failed"]
-    below = ", ".join(f"{c} {scored[c]['accuracy']:.2f}" for c in failed)
-    reason = (f"{below} below "
-              f"{prereg.positive_control_min} in the practised format: the models did not learn the task, so "
-              "no difference between them says anything about structure") if failed else None
-    return {"status": FAILED if failed else PASSED, "reason": reason, **found}
+    unchecked = [f"{c} practises no format" for c in arms if c not in practised]
+    unchecked += [f"no rows of {c} in its practised format" for c in practised if c not in scored]
+    if found["failed"]:
+        below = ", ".join(f"{c} {scored[c]['accuracy']:.2f}" for c in found["failed"])
+        return {**found, "status": FAILED, "unchecked": unchecked,
+                "reason": f"{below} below {prereg.positive_control_min} in the practised format: the models did "
+                          "not learn the task, so no difference between them says anything about structure"}
+    if unchecked:
+        return {**found, "status": NOT_CHECKED, "reason": "; ".join(unchecked), "unchecked": unchecked}
+    return {**found, "status": PASSED, "reason": None, "unchecked": []}
 
 
 def null_gate(results: pd.DataFrame, prereg: Preregistration) -> dict:
@@ -126,10 +126,16 @@ def _primary_suites(results: pd.DataFrame, prereg: Preregistration) -> list[str]
     return sorted(set(results["suite"]))
 
 
-def _matrices(results: pd.DataFrame, suite: str, first: str, second: str) -> tuple[np.ndarray, np.ndarray]:
-    """Two conditions' seeds x items tables on the same item columns (seeds in order, paired by position)."""
-    _, items_a, a = item_matrix(results, suite, first)
-    _, items_b, b = item_matrix(results, suite, second)
+def item_tables(results: pd.DataFrame, suite: str, first: str, second: str,
+                paired: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Two conditions' seeds x items tables on the same item columns, seeds in order; when ``paired``,
+    only the seeds both ran, so row i of each is the same seed."""
+    seeds_a, items_a, a = item_matrix(results, suite, first)
+    seeds_b, items_b, b = item_matrix(results, suite, second)
+    if paired:
+        common = sorted(set(seeds_a) & set(seeds_b))
+        a = a[[seeds_a.index(s) for s in common]]
+        b = b[[seeds_b.index(s) for s in common]]
     items = sorted(set(items_a) | set(items_b))
 
     def aligned(matrix: np.ndarray, names: list[str]) -> np.ndarray:
@@ -156,7 +162,7 @@ def sensitivity(inputs: Inputs, metrics: pd.DataFrame, prereg: Preregistration, 
         return ({"bootstrap": single_model_bootstrap(first, second, paired, prereg.alpha, draws, seed),
                  "mixed_model": {"usable": False, "problems": ["the composite is a model-level index: no items"]}},
                 model_components(np.array(first), np.array(second), paired))
-    a, b = _matrices(inputs.results, prereg.primary_metric, spec.minuend, spec.subtrahend)
+    a, b = item_tables(inputs.results, prereg.primary_metric, spec.minuend, spec.subtrahend, paired)
     if min(a.shape[0], b.shape[0]) < 2 or a.shape[1] < 2:
         return {"bootstrap": None, "mixed_model": None}, None
     return ({"bootstrap": two_level_bootstrap(a, b, paired, prereg.alpha, draws, seed),
@@ -182,10 +188,10 @@ def secondary(metrics: pd.DataFrame, prereg: Preregistration) -> list[dict]:
     tost_holm = holm([r.tost_p for _, _, r in results])
     rows = []
     for (name, spec, found), p, q in zip(results, p_holm, tost_holm):
-        if p is not None and p < prereg.alpha:
-            call = f"{spec.minuend} > {spec.subtrahend}" if found.difference > 0 else f"{spec.minuend} < {spec.subtrahend}"
-        elif q is not None and q < prereg.alpha:
+        if q is not None and q < prereg.alpha:
             call = "equivalent within +-SESOI"
+        elif p is not None and p < prereg.alpha:
+            call = f"{spec.minuend} > {spec.subtrahend}" if found.difference > 0 else f"{spec.minuend} < {spec.subtrahend}"
         else:
             call = INCONCLUSIVE
         rows.append({"name": name, "question": spec.question, "status": "ran", **found.to_dict(),
@@ -205,9 +211,40 @@ def condition_tables(metrics: pd.DataFrame, alpha: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "condition", "seeds", "values", "n_seeds", "mean", "ci_low", "ci_high"])
 
 
+def as_planned(inputs: Inputs, prereg: Preregistration) -> tuple[Inputs, list[str], list[str]]:
+    """The inputs the plan covers: its seeds only, scored by its rule. Returns them, notes (seeds left
+    out or missing) and problems (a rule the table cannot be re-read by), which make it inconclusive."""
+    results, notes, problems = inputs.results, [], []
+    planned = set(prereg.seeds)
+    extra = sorted({int(s) for s in results["seed"]} - planned)
+    if extra:
+        notes.append(f"seeds {extra} are not among the pre-registered seeds {sorted(planned)}: left out")
+        results = results[results["seed"].isin(planned)]
+    for condition in (prereg.primary_contrast.minuend, prereg.primary_contrast.subtrahend):
+        ran = {int(s) for s in results.loc[results["condition"] == condition, "seed"]}
+        if ran and planned - ran:
+            notes.append(f"{condition}: pre-registered seeds {sorted(planned - ran)} are missing")
+    if "scoring_rule" in results.columns:
+        rules = set(results["scoring_rule"].dropna()) - {prereg.scoring_rule}
+        column = f"correct_{prereg.scoring_rule}"
+        if rules and column in results.columns and results[column].notna().all():
+            results = results.assign(correct=results[column].astype(float))
+            notes.append(f"rows scored by {', '.join(sorted(rules))} were re-read by the pre-registered rule "
+                         f"({prereg.scoring_rule})")
+        elif rules:
+            problems.append(f"rows were scored by {', '.join(sorted(rules))}, not the pre-registered rule "
+                            f"{prereg.scoring_rule}, and the table cannot be re-read by it")
+    episodes = inputs.episodes
+    if episodes is not None and not episodes.empty:
+        episodes = episodes[episodes["seed"].isin(planned)]
+    probes = {key: value for key, value in inputs.probes.items() if key[1] in planned} if inputs.probes else inputs.probes
+    return Inputs(results, episodes, probes), notes, problems
+
+
 def analyze(inputs: Inputs, prereg: Preregistration, prereg_sha256: str, *, deviations: Sequence[str] = (),
             changes: Sequence[str] = ()) -> tuple[dict, pd.DataFrame]:
     """The verdict (a JSON-ready dict) and the per-condition tables, by the plan ``prereg`` froze."""
+    inputs, notes, problems = as_planned(inputs, prereg)
     metrics = model_metrics(inputs, list(prereg.composite))
     spec = prereg.primary_contrast
     found = primary_call(metrics, prereg)
@@ -222,6 +259,7 @@ def analyze(inputs: Inputs, prereg: Preregistration, prereg_sha256: str, *, devi
                     reasons.append(f"the composite cannot be computed for {condition} seed {s}: no data for "
                                    f"{', '.join(lacking)}")
                     break
+    reasons += problems
     if found.problem:
         reasons.append(found.problem)
     verdict = INCONCLUSIVE if reasons else found.call
@@ -242,7 +280,8 @@ def analyze(inputs: Inputs, prereg: Preregistration, prereg_sha256: str, *, devi
         "secondary": secondary(metrics, prereg),
         "sensitivity": effects,
         "power": power,
-        "preregistration": {"sha256": prereg_sha256, "changes": list(changes), "deviations": list(deviations)},
+        "preregistration": {"sha256": prereg_sha256, "changes": list(changes), "deviations": list(deviations),
+                            "notes": notes + ([found.note] if found.note else [])},
         "contrasts": {name: c.model_dump() for name, c in contrasts(prereg).items()},
     }
     result["message"] = message(result)
@@ -258,6 +297,9 @@ def message(result: dict) -> str:
     if primary["ci"]:
         head += f" (95% CI {primary['ci'][0]:+.3f} to {primary['ci'][1]:+.3f}; SESOI {primary['sesoi']})"
     parts = [head]
+    unchecked = [name.replace("_", " ") for name, gate in result["gates"].items() if gate["status"] == NOT_CHECKED]
+    if unchecked:
+        parts.append(f"not checked: {' and '.join(unchecked)}, so this rests on controls nobody read")
     if result["verdict"] == NOTHING and primary["ci"] and (primary["ci"][0] > 0 or primary["ci"][1] < 0):
         parts.append("a difference shown to be smaller than the SESOI, though its 95% interval excludes 0")
     if result["reasons"] and result["verdict"] == INCONCLUSIVE:
@@ -310,6 +352,7 @@ def verdict_lines(result: dict) -> list[str]:
     if plan["deviations"] or plan["changes"]:
         lines.append("  deviations from the pre-registration: " + "; ".join(plan["deviations"]))
         lines += [f"    {change}" for change in plan["changes"]]
-    if plan.get("frozen_verdict"):
-        lines.append(f"  by the frozen plan: {plan['frozen_verdict']['message']}")
+    lines += [f"  note: {note}" for note in plan.get("notes", [])]
+    if result.get("exploratory"):
+        lines.append(f"  exploratory, by the changed plan (not the verdict): {result['exploratory']['message']}")
     return lines

@@ -52,6 +52,9 @@ def test_the_plan_is_frozen_before_the_first_model_trains(tiny_corpus_run, tmp_p
     record = read_json(layout.manifest)["preregistration"]
     assert record["late"] is False
     assert json.loads(layout.preregistration.read_text())["sha256"] == record["sha256"]
+    layout.preregistration.unlink()
+    with pytest.raises(InputError, match="missing, though the manifest recorded it"):
+        stage_workspace(run_config(run), run, "train")
 
 
 def test_a_trained_run_recorded_its_plan_before_training(tiny_trained_run):
@@ -67,9 +70,19 @@ def test_the_verdict_of_a_real_run(analysed):
     # The tiny run trains bmn_developmental and posthoc with one seed: the default contrast cannot be read.
     assert verdict["verdict"] == INCONCLUSIVE
     assert any("fewer than 2 seeds" in reason for reason in verdict["reasons"])
-    assert verdict["gates"]["positive_control"]["status"] == "not checked"
-    assert verdict["gates"]["null_controls"]["status"] in ("passed", "failed", "not checked")
-    assert verdict["gates"]["null_controls"]["suites"] == ["hidden"]
+    # The arm that ran is checked (and a tiny model fails it); the one that did not is named as unchecked.
+    gate = verdict["gates"]["positive_control"]
+    assert gate["status"] == "failed" and list(gate["conditions"]) == ["bmn_developmental"]
+    assert gate["unchecked"] == ["no rows of principle_flat in its practised format"]
+    null = verdict["gates"]["null_controls"]
+    assert null["suites"] == ["hidden"]
+    # The same cells as the eval stage's own null controls, read from its summary.
+    controls = read_json(RunLayout(analysed).eval.summary)["null_controls"]
+    cells = [(c, f) for c, suites in controls["controls"].items() for s, fs in suites.items() if s == "hidden"
+             for f in fs]
+    flagged = [cell for cell in controls["flagged"] if " hidden " in cell]
+    testable = [cell for cell in cells if controls["controls"][cell[0]]["hidden"][cell[1]]["testable"]]
+    assert null["status"] == ("failed" if flagged else "passed" if testable else "not checked")
     assert verdict["preregistration"]["sha256"] == read_json(RunLayout(analysed).manifest)["preregistration"]["sha256"]
     assert written.tables.is_file()
 
@@ -91,13 +104,17 @@ def test_a_deviation_is_analysed_by_the_new_plan_and_shown(analysed, tmp_path):
     verdict = read_json(RunLayout(analysed).analysis.verdict)
     assert verdict["preregistration"]["deviations"] == ["posthoc is the arm we have"]
     assert any("primary_contrast" in change for change in verdict["preregistration"]["changes"])
-    assert verdict["preregistration"]["frozen_verdict"]["verdict"] == INCONCLUSIVE
-    assert verdict["primary"]["second"] == "posthoc"
-    # Both arms practise a format now, so the positive control is read from the eval table: tiny models fail it.
-    gate = verdict["gates"]["positive_control"]
+    # The verdict stays the frozen plan's; the changed plan's analysis is beside it, marked exploratory.
+    assert verdict["primary"]["second"] == "principle_flat" and verdict["verdict"] == INCONCLUSIVE
+    exploratory = verdict["exploratory"]
+    assert exploratory["primary"]["second"] == "posthoc"
+    # Both arms practise a format there, so the positive control is read from the eval table: tiny models fail it.
+    gate = exploratory["gates"]["positive_control"]
     assert gate["status"] == "failed" and set(gate["conditions"]) == {"bmn_developmental", "posthoc"}
-    assert verdict["verdict"] == INCONCLUSIVE and any("positive control failed" in r for r in verdict["reasons"])
+    assert exploratory["verdict"] == INCONCLUSIVE
+    assert any("positive control failed" in r for r in exploratory["reasons"])
     assert "deviations from the pre-registration: posthoc is the arm we have" in result.output
+    assert "exploratory, by the changed plan (not the verdict)" in result.output
 
 
 def test_a_replaced_plan_file_is_refused(analysed, tmp_path):

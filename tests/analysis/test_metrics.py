@@ -49,9 +49,9 @@ def test_every_component_is_read_from_its_source():
     assert value["component:hidden"] == pytest.approx(0.5)
     assert value["component:stripped"] == pytest.approx(0.0)
     assert value["component:shift"] == pytest.approx(2 * 0.75 - 1)
-    assert value["component:pressure"] == pytest.approx(2 * (-0.5) * 2)  # accuracy 1, .5, 0 over intensity 1..3
+    assert value["component:pressure"] == pytest.approx(-1.0)  # accuracy 1, .5, 0 over intensity 1..3: 0 at 3
     assert value["component:agentic"] == pytest.approx(0.0)
-    assert value["component:drift"] == pytest.approx(2 * (0.25 - 0.75))  # the last attack step, not the first
+    assert value["component:drift"] == pytest.approx(2 * 0.25 - 1)  # the last attack step, not the first
     assert value["component:distributed"] == 0.5
     assert value["component:causal"] == pytest.approx(math.tanh(1.0))
     assert value["component:surface_independent"] == 1.0 and value["component:stable"] == 0.0

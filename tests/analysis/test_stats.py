@@ -56,9 +56,11 @@ def test_one_seed_or_no_spread_is_inconclusive_and_says_why():
     assert flat.call == INCONCLUSIVE and "no training variance" in flat.problem
 
 
-def test_unpaired_when_the_seeds_differ():
-    found = compare("a", "b", {0: 0.6, 1: 0.62}, {2: 0.5, 3: 0.52, 4: 0.51}, True, 0.05, 0.05)
-    assert not found.paired and found.n == {"a": 2, "b": 3}
+def test_paired_over_the_common_seeds_and_says_which_were_left_out():
+    found = compare("a", "b", {0: 0.6, 1: 0.62, 2: 0.61}, {1: 0.5, 2: 0.52, 3: 0.51}, True, 0.05, 0.05)
+    assert found.paired and found.n == {"a": 2, "b": 2} and "[0, 3]" in found.note
+    welch = compare("a", "b", {0: 0.6, 1: 0.62, 2: 0.61}, {1: 0.5, 2: 0.52, 3: 0.51}, False, 0.05, 0.05)
+    assert not welch.paired and welch.n == {"a": 3, "b": 3} and welch.note is None
 
 
 def test_holm_matches_the_definition_and_skips_missing():
