@@ -183,7 +183,7 @@ def model_metrics(inputs: Inputs, composite: list[str]) -> pd.DataFrame:
     extra = []
     for condition, seed in models:
         values = {name: COMPONENTS[name].read(inputs, condition, int(seed)) for name in composite}
-        extra += [{"condition": condition, "seed": int(seed), "metric": f"component:{name}", "value": value}
+        extra += [{"condition": condition, "seed": int(seed), "metric": component_metric(name), "value": value}
                   for name, value in values.items() if value is not None]
         if composite and all(v is not None for v in values.values()):
             extra.append({"condition": condition, "seed": int(seed), "metric": COMPOSITE,
@@ -191,9 +191,15 @@ def model_metrics(inputs: Inputs, composite: list[str]) -> pd.DataFrame:
     return pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True) if extra else frame
 
 
-def missing_components(inputs: Inputs, composite: list[str], condition: str, seed: int) -> list[str]:
-    """The composite's components that could not be read for one model (their inputs are absent)."""
-    return [name for name in composite if COMPONENTS[name].read(inputs, condition, seed) is None]
+def component_metric(name: str) -> str:
+    """A composite component's name among the metrics (``component:<name>``)."""
+    return f"component:{name}"
+
+
+def missing_components(metrics: pd.DataFrame, composite: list[str], condition: str, seed: int) -> list[str]:
+    """The composite's components :func:`model_metrics` could not read for one model (inputs absent)."""
+    mine = metrics[(metrics["condition"] == condition) & (metrics["seed"] == seed)]
+    return [name for name in composite if component_metric(name) not in set(mine["metric"])]
 
 
 def per_seed(metrics: pd.DataFrame, metric: str, condition: str) -> dict[int, float]:

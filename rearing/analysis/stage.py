@@ -27,8 +27,8 @@ from rearing.io import InputError, atomic_open, read_json, write_json_atomic
 from rearing.layout import AnalysisLayout, RunLayout, StageSpec
 
 PREREGISTRATION_RECORD = "preregistration"
-LATE = "the plan was frozen only after training began (the run trained before it had one)"
 """The manifest entry holding the frozen plan's hash and when it was written."""
+LATE = "the plan was frozen only after training began (the run trained before it had one)"
 
 
 def read_episodes(path: Path) -> pd.DataFrame | None:
@@ -45,9 +45,8 @@ def read_probe_headlines(path: Path) -> dict[tuple[str, int], dict] | None:
     return {(m["condition"], int(m["seed"])): m for m in models.values() if m.get("seed") is not None}
 
 
-def departures(frozen: Preregistration, current: Preregistration | None, late: bool = False) -> list[str]:
+def departures(changes: list[str], late: bool = False) -> list[str]:
     """How the analysis departs from the frozen plan: frozen late, and each field the current plan changed."""
-    changes = plan_changes(frozen, current) if current is not None else []
     return ([LATE] if late else []) + [f"changed after training began: {change}" for change in changes]
 
 
@@ -55,7 +54,7 @@ def checked_plan(frozen: Preregistration, config: ExperimentConfig, where: Path,
     """The plan to analyse by: the config's, which must be the frozen one (frozen before training) unless
     the config gives deviations saying why not."""
     current = preregistration(config)
-    found = departures(frozen, current, late)
+    found = departures(plan_changes(frozen, current), late)
     if found and not config.analysis.deviations:
         raise InputError([f"{where}: {departure}" for departure in found]
                          + [(f"{where}: keep the frozen plan, or say why with --deviation \"reason\" "
@@ -94,9 +93,9 @@ def analyze_into(out: AnalysisLayout, inputs: Inputs, frozen: Preregistration, d
     current config's plan departs from it (deviations given), the verdict stays the frozen plan's: the
     changed plan's analysis is shown beside it as exploratory, never in its place, so no deviation can
     turn a look at the data into the headline."""
-    verdict, tables = analyze(inputs, frozen, digest, deviations=deviations,
-                              changes=departures(frozen, current, late))
-    if current is not None and plan_changes(frozen, current):
+    changes = plan_changes(frozen, current) if current is not None else []
+    verdict, tables = analyze(inputs, frozen, digest, deviations=deviations, changes=departures(changes, late))
+    if changes:
         exploratory, _ = analyze(inputs, current, prereg_hash(current))
         verdict["exploratory"] = {"sha256": prereg_hash(current), "verdict": exploratory["verdict"],
                                   "message": exploratory["message"], "reasons": exploratory["reasons"],

@@ -20,7 +20,7 @@ from rearing.analysis.metrics import (
     model_metrics,
     per_seed,
 )
-from rearing.analysis.plan import PRIMARY_CONTRAST, Preregistration, contrasts
+from rearing.analysis.plan import PRIMARY_CONTRAST, ContrastSpec, Preregistration, contrasts
 from rearing.analysis.power import Variance, item_components, model_components, power_table
 from rearing.analysis.stats import (
     HELPS,
@@ -41,12 +41,16 @@ FEW_SEEDS = 5
 """Below this many seeds per condition the message warns that the power table's variances are rough."""
 
 
-def primary_call(metrics: pd.DataFrame, prereg: Preregistration) -> ContrastResult:
-    """The primary contrast on the primary metric, across seeds, and its call (gates aside)."""
-    spec = prereg.primary_contrast
+def contrast(metrics: pd.DataFrame, spec: ContrastSpec, prereg: Preregistration) -> ContrastResult:
+    """One contrast on the primary metric, across seeds, by the plan's test and bounds."""
     return compare(spec.minuend, spec.subtrahend, per_seed(metrics, prereg.primary_metric, spec.minuend),
                    per_seed(metrics, prereg.primary_metric, spec.subtrahend), prereg.paired, prereg.alpha,
                    prereg.sesoi)
+
+
+def primary_call(metrics: pd.DataFrame, prereg: Preregistration) -> ContrastResult:
+    """The primary contrast and its call (gates aside)."""
+    return contrast(metrics, prereg.primary_contrast, prereg)
 
 
 def _rows(results: pd.DataFrame, columns: Sequence[str]):
@@ -177,10 +181,7 @@ def secondary(metrics: pd.DataFrame, prereg: Preregistration) -> list[dict]:
     results, skipped = [], []
     for name, spec in prereg.secondary_contrasts.items():
         if {spec.minuend, spec.subtrahend} <= ran:
-            found = compare(spec.minuend, spec.subtrahend, per_seed(metrics, prereg.primary_metric, spec.minuend),
-                            per_seed(metrics, prereg.primary_metric, spec.subtrahend), prereg.paired, prereg.alpha,
-                            prereg.sesoi)
-            results.append((name, spec, found))
+            results.append((name, spec, contrast(metrics, spec, prereg)))
         else:
             skipped.append({"name": name, "question": spec.question, "first": spec.minuend, "second": spec.subtrahend,
                             "status": "not run", "call": None})
@@ -254,7 +255,7 @@ def analyze(inputs: Inputs, prereg: Preregistration, prereg_sha256: str, *, devi
     if prereg.primary_metric == COMPOSITE:
         for condition in (spec.minuend, spec.subtrahend):
             for s in sorted({int(x) for x in inputs.results.loc[inputs.results["condition"] == condition, "seed"]}):
-                lacking = missing_components(inputs, list(prereg.composite), condition, s)
+                lacking = missing_components(metrics, list(prereg.composite), condition, s)
                 if lacking:
                     reasons.append(f"the composite cannot be computed for {condition} seed {s}: no data for "
                                    f"{', '.join(lacking)}")

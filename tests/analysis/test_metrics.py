@@ -61,9 +61,10 @@ def test_every_component_is_read_from_its_source():
 def test_a_composite_missing_its_inputs_is_named_and_the_verdict_says_why():
     inputs = Inputs(pd.concat([one_model("bmn_developmental", s) for s in (0, 1)]
                               + [one_model("principle_flat", s) for s in (0, 1)]))
-    assert missing_components(inputs, list(COMPONENTS), "principle_flat", 0) == [
+    metrics = model_metrics(inputs, list(COMPONENTS))
+    assert missing_components(metrics, list(COMPONENTS), "principle_flat", 0) == [
         "agentic", "distributed", "causal", "surface_independent", "stable"]
-    assert COMPOSITE not in set(model_metrics(inputs, list(COMPONENTS))["metric"])
+    assert COMPOSITE not in set(metrics["metric"])
     prereg = preregistration(ExperimentConfig.model_validate({"analysis": {"primary_metric": "composite"}}))
     verdict, _ = analyze(inputs, prereg, prereg_hash(prereg))
     assert verdict["verdict"] == INCONCLUSIVE
