@@ -16,6 +16,7 @@ from rearing.cli_base import ConfigOpt, PresetOpt, RunOpt, _config, console
 from rearing.config import ExperimentConfig
 from rearing.io import InputError
 from rearing.layout import EvalLayout, JobLayout, ProbeLayout, RunLayout
+from rearing.pipeline import run_config
 from rearing.world.cli import world_app
 
 
@@ -80,9 +81,19 @@ def run(
     layout = RunLayout(run_dir)
     if until in (None, "eval") and layout.eval.summary.exists():
         console.print(positive_control_line(json.loads(layout.eval.summary.read_text())["positive_control"]))
-    if until in (None, "analysis") and layout.analysis.verdict.exists():
-        print_verdict(json.loads(layout.analysis.verdict.read_text()))
+    verdict = json.loads(layout.analysis.verdict.read_text()) if layout.analysis.verdict.exists() else None
+    if until in (None, "analysis") and verdict:
+        print_verdict(verdict)
     console.print(f"[bold green]done[/] manifest: {layout.manifest}")
+    if until is None:
+        print_report(layout, verdict)
+
+
+def print_report(layout: RunLayout, verdict: dict | None) -> None:
+    """The last lines a run prints: where the report is, and the verdict in one line."""
+    console.print(f"[bold]report:[/] {layout.report_html}", highlight=False, soft_wrap=True)
+    console.print(f"[bold]verdict:[/] {verdict['message'] if verdict else 'none (the analysis did not run)'}",
+                  highlight=False, soft_wrap=True)
 
 
 DeviationOpt = Annotated[list[str] | None, typer.Option(
@@ -131,34 +142,9 @@ def corpus_build(
     """Build every condition's corpus in RUN (runs the world stage first if needed)."""
     from rearing.pipeline import run_pipeline
 
-    config = _config(preset, config_file) if (preset or config_file) else _run_config(run)
+    config = _config(preset, config_file) if (preset or config_file) else run_config(run)
     run_pipeline(config, run, until="corpus", force=force)
     corpus_stats(run)
-
-
-def _run_config(run: Path) -> ExperimentConfig:
-    """The config a run was made with (its manifest's), so commands on a run never drift from it.
-
-    A manifest that is unreadable, has no config, or holds one this version no longer accepts (a
-    run made by an older rearing) is an ``InputError`` naming the manifest and the key."""
-    from pydantic import ValidationError
-
-    from rearing.io import format_validation_error, read_json
-
-    manifest = RunLayout(run).manifest
-    if not manifest.is_file():
-        raise InputError([f"{manifest}: no such file (pass --preset or --config to start a run)"])
-    try:
-        data = read_json(manifest)
-    except (ValueError, OSError) as exc:
-        raise InputError([f"{manifest}: <json>: unreadable manifest ({exc})"]) from exc
-    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
-        raise InputError([f"{manifest}: config: missing (not a run manifest?)"])
-    try:
-        return ExperimentConfig.model_validate(data["config"])
-    except ValidationError as exc:
-        hint = " (a run made by another rearing version? pass --preset or --config)"
-        raise InputError([line + hint for line in format_validation_error(str(manifest), exc)]) from None
 
 
 @corpus_app.command("stats")
@@ -287,7 +273,7 @@ def train_command(
     from rearing.train.loop import train
     from rearing.train.stage import conditions_to_train, is_trained, make_job
 
-    config = _run_config(run)
+    config = run_config(run)
     layout = RunLayout(run)
     if condition not in conditions_to_train(config):
         raise InputError([(f"--condition: '{condition}' is not trained in this run "
@@ -347,7 +333,7 @@ def eval_command(
 
     if run is None:
         raise InputError(["--run: required (the run whose items and models to evaluate)"])
-    config = _run_config(run)
+    config = run_config(run)
     if checkpoint is None:
         run_pipeline(config, run, until="eval", on_stage=lambda o: console.print(
             f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
@@ -382,7 +368,7 @@ def probe_command(
     read-outs, surface transfer, causal interventions and stability after the attack."""
     from rearing.pipeline import run_pipeline
 
-    config = _run_config(run)
+    config = run_config(run)
     if checkpoint is None:
         run_pipeline(config, run, until="probe", on_stage=lambda o: console.print(
             f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
@@ -465,7 +451,7 @@ def analyze_command(
     if run is not None:
         from rearing.pipeline import run_pipeline
 
-        config = with_deviations(_config(preset, config_file) if preset or config_file else _run_config(run),
+        config = with_deviations(_config(preset, config_file) if preset or config_file else run_config(run),
                                  deviation)
         if RunLayout(run).preregistration.is_file():
             frozen, _, late = run_plan(RunLayout(run))
@@ -493,6 +479,36 @@ def analyze_command(
     console.print(f"verdict: {AnalysisLayout(out).verdict}  tables: {AnalysisLayout(out).tables}")
 
 
+@app.command("report")
+def report_command(
+    run: Annotated[Path, typer.Option("--run", help="A run directory: every stage not yet run runs first.")],
+    screenshot: Annotated[bool, typer.Option(help="Open the report in headless Chromium (offline), fail on any "
+                                             "request, page or console error, and keep what the first screen "
+                                             "shows as report.png beside it.")] = False,
+    full_page: Annotated[bool, typer.Option(help="With --screenshot: the whole page, not the first screen.")] = False,
+) -> None:
+    """The report: one self-contained HTML page (RUN/report.html, opens offline by double-click) and a
+    Markdown summary (RUN/report.md), verdict first."""
+    from rearing.pipeline import run_pipeline
+
+    run_pipeline(run_config(run), run, on_stage=lambda o: console.print(f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
+    layout = RunLayout(run)
+    verdict = json.loads(layout.analysis.verdict.read_text()) if layout.analysis.verdict.exists() else None
+    if screenshot:
+        from rearing.report.browser import BrowserUnavailable, check_page
+
+        try:
+            check = check_page(layout.report_html, layout.screenshot, full_page=full_page)
+        except BrowserUnavailable as exc:
+            raise InputError([f"--screenshot: {exc}"]) from None
+        console.print(f"browser: {check.figures} figures, verdict shown: {check.verdict}; screenshot {check.screenshot}",
+                      highlight=False, soft_wrap=True)
+        if check.problems:
+            raise InputError([f"{layout.report_html}: {problem}" for problem in check.problems])
+    console.print(f"markdown: {layout.report_markdown}", highlight=False, soft_wrap=True)
+    print_report(layout, verdict)
+
+
 @eval_app.command("export-inspect")
 def eval_export_inspect(
     run: Annotated[Path, typer.Option("--run", help="A run directory with (or able to build) eval items.")],
@@ -502,12 +518,12 @@ def eval_export_inspect(
     from rearing.evals.checkpoint import run_items
     from rearing.evals.inspect_export import export_inspect
 
-    items, keys = run_items(_run_config(run), run)
+    items, keys = run_items(run_config(run), run)
     written = export_inspect(items, keys, out)
     console.print(f"wrote {len(written)} files to {out}; run: inspect eval {out / 'tasks.py'}@<suite> --model ...")
 
 
-TRAINING_COMMANDS = ("run", "train", "eval", "probe", "analyze")
+TRAINING_COMMANDS = ("run", "train", "eval", "probe", "analyze", "report")
 
 
 def main() -> None:

@@ -313,6 +313,15 @@ class AnalysisConfig(Section):
         "rearing analyze refuses a plan that changed after training began. Not part of the plan itself.")
 
 
+class ReportConfig(Section):
+    """What the report (:mod:`rearing.report`) shows beyond the run's own results."""
+
+    example_scenario: str | None = Field(
+        None, description="The training scenario shown in every condition (default: one at the middle ladder "
+        "stage that every condition carries).")
+    example_items: int = Field(16, ge=1, description="Most items of the held-out example scenario shown.")
+
+
 class ExperimentConfig(Section):
     name: str = Field("experiment", pattern=r"^[A-Za-z0-9_.-]+$")
     seed: int = Field(0, ge=0, description="The one seed every stage derives its randomness from.")
@@ -322,6 +331,7 @@ class ExperimentConfig(Section):
     eval: EvalConfig = Field(default_factory=EvalConfig)
     probe: ProbeConfig = Field(default_factory=ProbeConfig)
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

@@ -1,7 +1,8 @@
 """Where every artifact of a run lives, in one place, and what a stage is.
 
 A run directory holds one folder per stage (``world/``, ``corpus/``, ``train/``, ``eval/``, ``probe/``,
-``analysis/``), ``manifest.json`` and ``preregistration.json``. Each stage builds into a hidden partial
+``analysis/``, ``report/``), ``manifest.json``, ``preregistration.json`` and copies of the report
+(``report.html``, ``report.md``) to open by hand. Each stage builds into a hidden partial
 folder that the pipeline swaps in when the stage finishes, so a stage is handed the root it writes to
 and wraps it in its own layout (``CorpusLayout(out_dir)``); what it reads from upstream it finds
 through ``RunLayout``. No stage, command or test spells a path by hand: a file name lives here, or
@@ -310,6 +311,23 @@ class AnalysisLayout:
         return self.root / "tables.parquet"
 
 
+@dataclass(frozen=True)
+class ReportLayout:
+    """The report stage's output: the page and its Markdown summary (both also placed at the run's root)."""
+
+    root: Path
+    HTML = "report.html"
+    MARKDOWN = "report.md"
+
+    @property
+    def html(self) -> Path:
+        return self.root / self.HTML
+
+    @property
+    def markdown(self) -> Path:
+        return self.root / self.MARKDOWN
+
+
 def _stem(name: str) -> str:
     """A model name as one file name (``bmn_shuffled/seed_0`` -> ``bmn_shuffled__seed_0``)."""
     return name.replace("/", "__")
@@ -369,6 +387,24 @@ class RunLayout:
     def analysis(self) -> AnalysisLayout:
         return AnalysisLayout(self.stage_dir("analysis"))
 
+    @property
+    def report(self) -> ReportLayout:
+        return ReportLayout(self.stage_dir("report"))
+
+    @property
+    def report_html(self) -> Path:
+        """The report where a reader looks for it: at the run's root (a copy of ``report/report.html``)."""
+        return self.root / ReportLayout.HTML
+
+    @property
+    def report_markdown(self) -> Path:
+        return self.root / ReportLayout.MARKDOWN
+
+    @property
+    def screenshot(self) -> Path:
+        """The report as headless Chromium showed it (``rearing report --screenshot``)."""
+        return self.root / "report.png"
+
 
 StageFn = Callable[["ExperimentConfig", RunLayout, Path], None]
 """A stage body: ``(config, run, out_dir)``; reads upstream outputs through ``run``, writes ``out_dir``."""
@@ -386,3 +422,5 @@ class StageSpec:
     external_inputs: Callable[[ExperimentConfig], list[Path]] = lambda config: []
     run_records: tuple[str, ...] = ()
     """Entries of the run's manifest the stage reads (the pre-registration's hash): they join its key."""
+    published: tuple[str, ...] = ()
+    """Files of the stage's output the pipeline also places at the run's root (the report, to open by hand)."""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from rearing import __version__
 from rearing.config import ExperimentConfig, canonical_hash
-from rearing.io import InputError, read_json, sha256_file, write_json_atomic
+from rearing.io import InputError, atomic_open, read_json, sha256_file, write_json_atomic
 from rearing.layout import RunLayout, StageSpec
 
 TRACKED_PACKAGES = ("pydantic", "numpy", "scikit-learn", "torch", "transformers", "tokenizers", "safetensors")
@@ -41,10 +41,11 @@ def stage_registry() -> list[StageSpec]:
     from rearing.corpus.stage import CORPUS_STAGE
     from rearing.evals.stage import EVAL_STAGE
     from rearing.probes.stage import PROBE_STAGE
+    from rearing.report.stage import REPORT_STAGE
     from rearing.train.stage import TRAIN_STAGE
     from rearing.world.stage import WORLD_STAGE
 
-    return [WORLD_STAGE, CORPUS_STAGE, TRAIN_STAGE, EVAL_STAGE, PROBE_STAGE, ANALYSIS_STAGE]
+    return [WORLD_STAGE, CORPUS_STAGE, TRAIN_STAGE, EVAL_STAGE, PROBE_STAGE, ANALYSIS_STAGE, REPORT_STAGE]
 
 
 def stage_names() -> list[str]:
@@ -164,8 +165,42 @@ def freeze_preregistration(config: ExperimentConfig, run: RunLayout, manifest: d
     write_json_atomic(run.manifest, manifest)
 
 
+def publish(run: RunLayout, stage: StageSpec) -> None:
+    """Copy the stage's published files to the run's root, where a reader looks (unchanged ones are left)."""
+    for name in stage.published:
+        source, target = run.stage_dir(stage.name) / name, run.root / name
+        if source.is_file() and not (target.is_file() and sha256_file(target) == sha256_file(source)):
+            with atomic_open(target, "wb", encoding=None) as handle:
+                handle.write(source.read_bytes())
+
+
 def _read_manifest(run: RunLayout) -> dict:
     return read_json(run.manifest) if run.manifest.is_file() else {"created": _now(), "stages": {}}
+
+
+def run_config(run: str | Path) -> ExperimentConfig:
+    """The config a run was made with (its manifest's), so commands on a run never drift from it.
+
+    A manifest that is unreadable, has no config, or holds one this version no longer accepts (a
+    run made by an older rearing) is an ``InputError`` naming the manifest and the key."""
+    from pydantic import ValidationError
+
+    from rearing.io import format_validation_error
+
+    manifest = RunLayout(run).manifest
+    if not manifest.is_file():
+        raise InputError([f"{manifest}: no such file (pass --preset or --config to start a run)"])
+    try:
+        data = read_json(manifest)
+    except (ValueError, OSError) as exc:
+        raise InputError([f"{manifest}: <json>: unreadable manifest ({exc})"]) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        raise InputError([f"{manifest}: config: missing (not a run manifest?)"])
+    try:
+        return ExperimentConfig.model_validate(data["config"])
+    except ValidationError as exc:
+        hint = " (a run made by another rearing version? pass --preset or --config)"
+        raise InputError([line + hint for line in format_validation_error(str(manifest), exc)]) from None
 
 
 def stage_workspace(config: ExperimentConfig, run_dir: str | Path, name: str) -> Path:
@@ -236,6 +271,7 @@ def run_pipeline(
             manifest["updated"] = _now()
             write_json_atomic(run.manifest, manifest)
             outcome = StageOutcome(stage.name, "ran", seconds)
+        publish(run, stage)
         outcomes.append(outcome)
         if on_stage:
             on_stage(outcome)

@@ -90,6 +90,20 @@ def tiny_trained_run(tiny_corpus_run, tmp_path_factory):
     return run_dir
 
 
+@pytest.fixture(scope="session")
+def tiny_analysed_run(tiny_trained_run, tmp_path_factory):
+    """A copy of the tiny run with every stage up to the analysis done (tests copy it before changing it)."""
+    import shutil
+
+    from rearing.pipeline import run_config, run_pipeline
+
+    run_pipeline(run_config(tiny_trained_run), tiny_trained_run, until="probe")
+    run_dir = tmp_path_factory.mktemp("tiny_analysed") / "run"
+    shutil.copytree(tiny_trained_run, run_dir)
+    run_pipeline(run_config(run_dir), run_dir, until="analysis")
+    return run_dir
+
+
 @pytest.fixture
 def tiny_config(tmp_path):
     """The tiny run's configuration (what its manifest holds)."""

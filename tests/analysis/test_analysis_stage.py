@@ -13,16 +13,12 @@ from typer.testing import CliRunner
 
 from rearing.analysis.stats import INCONCLUSIVE, VERDICTS
 from rearing.cli import app
-from rearing.config import ExperimentConfig, canonical_hash, load_config
+from rearing.config import canonical_hash, load_config
 from rearing.io import InputError, read_json
 from rearing.layout import RunLayout
-from rearing.pipeline import run_pipeline, stage_workspace
+from rearing.pipeline import run_config, run_pipeline, stage_workspace
 
 CHANGED = {"primary_contrast": ["bmn_developmental", "posthoc"]}
-
-
-def run_config(run: Path) -> ExperimentConfig:
-    return ExperimentConfig.model_validate(read_json(RunLayout(run).manifest)["config"])
 
 
 @pytest.fixture(scope="module")

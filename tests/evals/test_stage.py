@@ -22,19 +22,14 @@ from rearing.evals.pressure import INTENSITIES
 from rearing.evals.schema import PRESSURE_KINDS, EpisodeRow, ResultRow
 from rearing.evals.stage import build_run_items, eval_plan, run_suites, trained_models
 from rearing.evals.suites import Suite
-from rearing.io import read_json
 from rearing.layout import EvalLayout, RunLayout, model_name
-from rearing.pipeline import run_pipeline
+from rearing.pipeline import run_config, run_pipeline
 from rearing.world.store import read_scenarios
 
 DEVELOPMENTAL, POSTHOC = model_name("bmn_developmental", 0), model_name("posthoc", 0)
 NULL = model_name(UNTRAINED, 0)
 TRAINED = {DEVELOPMENTAL, POSTHOC}
 MODELS = TRAINED | {NULL}
-
-
-def run_config(run: Path) -> ExperimentConfig:
-    return ExperimentConfig.model_validate(read_json(RunLayout(run).manifest)["config"])
 
 
 def item_suites(run: Path) -> set[str]:

@@ -11,20 +11,16 @@ import pytest
 from typer.testing import CliRunner
 
 from rearing.cli import app
-from rearing.config import ExperimentConfig, load_config
+from rearing.config import load_config
 from rearing.evals.controls import UNTRAINED
 from rearing.evals.items import read_items
 from rearing.io import InputError, read_json
 from rearing.layout import ProbeLayout, RunLayout, model_name
-from rearing.pipeline import run_pipeline
+from rearing.pipeline import run_config, run_pipeline
 from rearing.probes.measures import HEADLINES
 
 TRAINED = [model_name("bmn_developmental", 0), model_name("posthoc", 0)]
 NULL = model_name(UNTRAINED, 0)
-
-
-def run_config(run: Path) -> ExperimentConfig:
-    return ExperimentConfig.model_validate(read_json(RunLayout(run).manifest)["config"])
 
 
 @pytest.fixture(scope="module")
