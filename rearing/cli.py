@@ -61,6 +61,8 @@ def run(
     force: Annotated[bool, typer.Option(help="Rerun stages even if cached.")] = False,
     runs_dir: Annotated[Path, typer.Option(help="Where runs are kept.")] = Path("runs"),
     deviation: DeviationOpt = None,
+    dry_run: Annotated[bool, typer.Option(help="Print the grid, the token budget and the training time "
+                                          "estimated from a 20-step calibration here; run nothing.")] = False,
 ) -> None:
     """Run the pipeline's stages in order into RUNS_DIR/NAME, skipping unchanged ones. The analysis plan
     is frozen (preregistration.json) before the first model trains."""
@@ -70,6 +72,13 @@ def run(
     if until is not None and until not in stage_names():
         raise InputError([f"--until: unknown stage '{until}' (stages: {', '.join(stage_names())})"])
     run_dir = runs_dir / (name or config.name)
+    if dry_run:
+        from rearing.train.estimate import calibrate, plan_lines
+
+        previous = json.loads(RunLayout(run_dir).manifest.read_text()) if RunLayout(run_dir).manifest.is_file() else None
+        for line in plan_lines(config, calibrate(config), previous):
+            console.print(line, highlight=False, soft_wrap=True)
+        return
     console.print(f"[bold]run[/] {run_dir}  config {config.config_hash[:12]}")
 
     def report(outcome) -> None:
