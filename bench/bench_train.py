@@ -177,10 +177,40 @@ def run_reference(stream_dir: Path, vocab: int, model: str, precision: str, step
 
 # ---- ours: the project's training path ---------------------------------------------------------
 
+VARIANTS = ("fused", "compile")
+"""Changes to our path measured beside it: AdamW's fused CPU kernel, and the model's forward compiled
+with torch.compile (inductor). Applied here, in the measuring process; the loop itself is untouched."""
+
+
+def apply_variant(variant: str | None, loop) -> None:
+    import torch
+
+    if variant == "fused":
+        plain = torch.optim.AdamW
+
+        class FusedAdamW(plain):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, fused=True, **kwargs)
+
+        torch.optim.AdamW = FusedAdamW
+    elif variant == "compile":
+        make = loop.new_model
+
+        def compiled(*args, **kwargs):
+            model = make(*args, **kwargs)
+            model.forward = torch.compile(model.forward)
+            return model
+
+        loop.new_model = compiled
+    elif variant is not None:
+        raise ValueError(f"unknown variant {variant} (choose from {', '.join(VARIANTS)})")
+
+
 def run_ours(stream_dir: Path, tokenizer_dir: Path, model: str, precision: str, steps: int, skip: int,
-             seed: int, threads: int) -> dict:
+             seed: int, threads: int, variant: str | None = None) -> dict:
     from rearing.train import loop
 
+    apply_variant(variant, loop)
     cfg = train_config(model, precision, steps).model_copy(update={"threads": threads})
     stamps: list[tuple[int, float, float]] = []
     log = loop.MetricsLog.log
@@ -230,7 +260,7 @@ def worker(spec: dict) -> dict:
     stream_dir, tokenizer_dir = Path(spec["stream"]), Path(spec["tokenizer"])
     if spec["kind"] == "ours":
         return run_ours(stream_dir, tokenizer_dir, spec["model"], spec["precision"], spec["steps"],
-                        spec["skip"], spec["seed"], spec["threads"])
+                        spec["skip"], spec["seed"], spec["threads"], spec.get("variant"))
     return run_reference(stream_dir, spec["vocab"], spec["model"], spec["precision"], spec["steps"],
                          spec["skip"], spec["seed"], spec["threads"])
 
@@ -324,6 +354,40 @@ def timing_table(base: dict, models: list[str], precisions: list[str], repeats: 
     return rows
 
 
+def variants_table(base: dict, models: list[str], precisions: list[str], variants: list[str], repeats: int,
+                   allocator: str) -> list[dict]:
+    """Ours, ours with each variant and the reference, interleaved (the order reverses every repeat):
+    steady-state tokens/s (compilation falls in the untimed first steps) and the whole run's wall time
+    (where compilation shows)."""
+    sides = [("ours", None), *(("ours", v) for v in variants), ("reference", None)]
+    runs: dict[tuple, list[dict]] = {}
+    for repeat in range(repeats):
+        for model in models:
+            for precision in precisions:
+                for kind, variant in sides if repeat % 2 == 0 else sides[::-1]:
+                    spec = {**base, "kind": kind, "model": model, "precision": precision, "variant": variant}
+                    result = measure(spec, allocator)
+                    runs.setdefault((model, precision, kind, variant), []).append(result)
+                    print(f"  {model} {precision} {kind} {variant or ''}: {result['tokens_per_s']:,.0f} tokens/s"
+                          + (f", {result['wall_s']:.1f} s in all" if "wall_s" in result else ""), flush=True)
+    rows = []
+    for model in models:
+        for precision in precisions:
+            ours = runs[(model, precision, "ours", None)]
+            reference = runs[(model, precision, "reference", None)]
+            base_rate = statistics.median(r["tokens_per_s"] for r in ours)
+            base_wall = statistics.median(r["wall_s"] for r in ours)
+            for variant in variants:
+                mine = runs[(model, precision, "ours", variant)]
+                rate = statistics.median(r["tokens_per_s"] for r in mine)
+                rows.append({"model": model, "precision": precision, "variant": variant, "tokens_per_s": rate,
+                             "vs_ours": rate / base_rate,
+                             "vs_reference": rate / statistics.median(r["tokens_per_s"] for r in reference),
+                             "wall_s": statistics.median(r["wall_s"] for r in mine), "wall_s_ours": base_wall,
+                             "runs": [r["tokens_per_s"] for r in mine], "runs_ours": [r["tokens_per_s"] for r in ours]})
+    return rows
+
+
 def loss_curves(base: dict, steps: int, seeds: int, precisions: list[str], allocator: str) -> dict:
     """nano on the same data in each precision and seed: is the precision gap within the seed gap?"""
     print(f"loss curves: nano, {steps} steps, seeds 0..{seeds - 1}", flush=True)
@@ -379,6 +443,11 @@ def main() -> None:
     parser.add_argument("--allocators", default="all",
                         help="Comma list among system,glibc-tuned,tcmalloc,jemalloc,mimalloc (the first is "
                         "the baseline); 'all': system, glibc-tuned and every library found; 'none': skip.")
+    parser.add_argument("--parts", default="timing,variants,curves,allocators",
+                        help="Which tables to measure (comma list): timing (ours against the reference), variants, "
+                        "curves (bf16 against fp32 losses), allocators.")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help=f"Comma list among {', '.join(VARIANTS)} measured beside ours; 'none': skip.")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: torch's, all cores).")
     parser.add_argument("--run", type=Path, default=None,
@@ -414,18 +483,22 @@ def main() -> None:
         default = allocator_environment(os.environ.get(CHOICE, ""), {})[LOADED]
         print(f"ours and the reference both run under the allocator {default}; measuring the matmul peak",
               flush=True)
+        parts = set(args.parts.split(","))
         peaks = {p: statistics.median(measure({**base, "kind": "peak", "precision": p}, default)["flops"]
                                       for _ in range(3)) for p in precisions}
-        rows = timing_table(base, models, precisions, args.repeats, default, peaks)
+        rows = timing_table(base, models, precisions, args.repeats, default, peaks) if "timing" in parts else []
+        variants = [] if args.variants == "none" or "variants" not in parts else args.variants.split(",")
+        variant_rows = variants_table(base, models, precisions, variants, args.repeats, default) if variants else []
         curves = (loss_curves(base, args.curve_steps, args.curve_seeds, precisions, default)
-                  if args.curve_steps else {})
-        allocators = allocator_table(base, models, precisions[-1], names, args.repeats) if names else []
+                  if args.curve_steps and "curves" in parts else {})
+        allocators = (allocator_table(base, models, precisions[-1], names, args.repeats)
+                      if names and "allocators" in parts else [])
 
     result = {"batch": BATCH, "context": CONTEXT, "steps": args.steps, "skip": args.skip,
               "repeats": args.repeats, "threads": args.threads or os.cpu_count(), "allocator": default,
               "peak_flops": peaks,
               "nominal_peak_flops": {p: NOMINAL_PEAK[p] for p in precisions}, "rows": rows,
-              "loss_curves": curves, "allocators": allocators}
+              "loss_curves": curves, "allocators": allocators, "variants": variant_rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     report(result)
@@ -446,6 +519,12 @@ def report(result: dict) -> None:
               f"{r['tokens_per_s_reference']:,.0f} | {r['ratio']:.2f} | {r['ratio_cpu']:.2f} | "
               f"{r['mfu']:.1%} | {r['mfu_reference']:.1%} | {r['mfu_nominal_peak']:.1%} | "
               f"{r['tokens_per_s_reference_system_malloc']:,.0f} | {r['ratio_vs_system_malloc']:.2f} |")
+    if result.get("variants"):
+        print("\n| model | precision | variant | tokens/s | vs ours | vs reference | wall s (ours: wall s) |")
+        print("|---|---|---|---:|---:|---:|---|")
+        for r in result["variants"]:
+            print(f"| {r['model']} | {r['precision']} | {r['variant']} | {r['tokens_per_s']:,.0f} | {r['vs_ours']:.2f} "
+                  f"| {r['vs_reference']:.2f} | {r['wall_s']:.1f} ({r['wall_s_ours']:.1f}) |")
     curves = result["loss_curves"]
     if curves:
         print(f"\nloss, nano, {curves['steps']} steps, same data; mean of the last 10 steps per seed:\n")
