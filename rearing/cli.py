@@ -73,29 +73,38 @@ def run(
         raise InputError([f"--until: unknown stage '{until}' (stages: {', '.join(stage_names())})"])
     run_dir = runs_dir / (name or config.name)
     if dry_run:
+        from rearing.io import read_json
         from rearing.train.estimate import calibrate, plan_lines
 
-        previous = json.loads(RunLayout(run_dir).manifest.read_text()) if RunLayout(run_dir).manifest.is_file() else None
+        manifest = RunLayout(run_dir).manifest
+        previous = read_json(manifest) if manifest.is_file() else None
         for line in plan_lines(config, calibrate(config), previous):
             console.print(line, highlight=False, soft_wrap=True)
         return
     console.print(f"[bold]run[/] {run_dir}  config {config.config_hash[:12]}")
 
-    def report(outcome) -> None:
-        style = "green" if outcome.status == "ran" else "dim"
-        console.print(f"  [{style}]{outcome.name:<10} {outcome.status:<7}[/] {outcome.seconds:7.2f}s")
-
     config = with_deviations(config, deviation)
-    run_pipeline(config, run_dir, until=until, force=force, on_stage=report)
+    run_pipeline(config, run_dir, until=until, force=force, on_stage=print_stage)
     layout = RunLayout(run_dir)
     if until in (None, "eval") and layout.eval.summary.exists():
         console.print(positive_control_line(json.loads(layout.eval.summary.read_text())["positive_control"]))
-    verdict = json.loads(layout.analysis.verdict.read_text()) if layout.analysis.verdict.exists() else None
+    verdict = read_verdict(layout)
     if until in (None, "analysis") and verdict:
         print_verdict(verdict)
     console.print(f"[bold green]done[/] manifest: {layout.manifest}")
     if until is None:
         print_report(layout, verdict)
+
+
+def print_stage(outcome) -> None:
+    """One line per pipeline stage as it finishes: ran or cached, and how long it took."""
+    style = "green" if outcome.status == "ran" else "dim"
+    console.print(f"  [{style}]{outcome.name:<10} {outcome.status:<7}[/] {outcome.seconds:7.2f}s")
+
+
+def read_verdict(layout: RunLayout) -> dict | None:
+    """The analysis stage's verdict, when it has run."""
+    return json.loads(layout.analysis.verdict.read_text()) if layout.analysis.verdict.exists() else None
 
 
 def print_report(layout: RunLayout, verdict: dict | None) -> None:
@@ -344,8 +353,7 @@ def eval_command(
         raise InputError(["--run: required (the run whose items and models to evaluate)"])
     config = run_config(run)
     if checkpoint is None:
-        run_pipeline(config, run, until="eval", on_stage=lambda o: console.print(
-            f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
+        run_pipeline(config, run, until="eval", on_stage=print_stage)
         evaluated = RunLayout(run).eval
         console.print(f"results: {evaluated.results}  summary: {evaluated.summary}")
         return
@@ -379,8 +387,7 @@ def probe_command(
 
     config = run_config(run)
     if checkpoint is None:
-        run_pipeline(config, run, until="probe", on_stage=lambda o: console.print(
-            f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
+        run_pipeline(config, run, until="probe", on_stage=print_stage)
         written = RunLayout(run).probe
         for line in probe_lines(json.loads(written.summary.read_text())):
             console.print(line, highlight=False)
@@ -465,8 +472,7 @@ def analyze_command(
         if RunLayout(run).preregistration.is_file():
             frozen, _, late = run_plan(RunLayout(run))
             checked_plan(frozen, config, RunLayout(run).preregistration, late)
-        run_pipeline(config, run, until="analysis", on_stage=lambda o: console.print(
-            f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
+        run_pipeline(config, run, until="analysis", on_stage=print_stage)
         written = RunLayout(run).analysis
         print_verdict(json.loads(written.verdict.read_text()))
         console.print(f"verdict: {written.verdict}  tables: {written.tables}")
@@ -500,9 +506,9 @@ def report_command(
     Markdown summary (RUN/report.md), verdict first."""
     from rearing.pipeline import run_pipeline
 
-    run_pipeline(run_config(run), run, on_stage=lambda o: console.print(f"  {o.name:<10} {o.status:<7} {o.seconds:7.2f}s"))
+    run_pipeline(run_config(run), run, on_stage=print_stage)
     layout = RunLayout(run)
-    verdict = json.loads(layout.analysis.verdict.read_text()) if layout.analysis.verdict.exists() else None
+    verdict = read_verdict(layout)
     if screenshot:
         from rearing.report.browser import BrowserUnavailable, check_page
 

@@ -217,17 +217,11 @@ def pressure_section(inputs: RunInputs, palette: Palette, order: Sequence[str]) 
 
 def _change(rows: pd.DataFrame, level: float) -> dict[str, dict]:
     """Per condition: each seed's accuracy at the top intensity minus at 0, then mean and t interval."""
-    from rearing.analysis.stats import t_interval
-
     per = rows.groupby(["condition", "seed", "intensity"])["correct"].mean().unstack("intensity")
     if per.shape[1] < 2:
         return {}
-    top, zero = per.columns.max(), per.columns.min()
-    found = {}
-    for condition, group in (per[top] - per[zero]).dropna().groupby(level="condition"):
-        mean, low, high = t_interval(group.to_numpy(dtype=float), level)
-        found[condition] = {"mean": mean, "low": low, "high": high, "n": len(group)}
-    return found
+    change = (per[per.columns.max()] - per[per.columns.min()]).dropna().rename("change").reset_index()
+    return {r["condition"]: r for _, r in seed_summary(change, ["condition"], "change", level).iterrows()}
 
 
 def _mean(summary: pd.DataFrame) -> float | None:
