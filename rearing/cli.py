@@ -63,12 +63,17 @@ def run(
     deviation: DeviationOpt = None,
     dry_run: Annotated[bool, typer.Option(help="Print the grid, the token budget and the training time "
                                           "estimated from a 20-step calibration here; run nothing.")] = False,
+    executor: Annotated[str | None, typer.Option(help="Where cells (one model's train, eval, probe) run: serial, "
+                                                 "local (a pinned process pool) or ray; default: the config's.")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="local: worker processes (default: one per core).")] = None,
+    address: Annotated[str | None, typer.Option(help="ray: the cluster to join (auto, ray://host:10001); "
+                                                "default: start a local Ray instance.")] = None,
 ) -> None:
     """Run the pipeline's stages in order into RUNS_DIR/NAME, skipping unchanged ones. The analysis plan
     is frozen (preregistration.json) before the first model trains."""
     from rearing.pipeline import run_pipeline, stage_names
 
-    config = _config(preset, config_file)
+    config = with_executor(_config(preset, config_file), executor, workers, address)
     if until is not None and until not in stage_names():
         raise InputError([f"--until: unknown stage '{until}' (stages: {', '.join(stage_names())})"])
     run_dir = runs_dir / (name or config.name)
@@ -84,7 +89,10 @@ def run(
     console.print(f"[bold]run[/] {run_dir}  config {config.config_hash[:12]}")
 
     config = with_deviations(config, deviation)
-    run_pipeline(config, run_dir, until=until, force=force, on_stage=print_stage)
+    from rearing.cells.display import GridDisplay
+
+    grid = GridDisplay(console) if config.executor.kind != "serial" else None
+    run_pipeline(config, run_dir, until=until, force=force, on_stage=print_stage, on_cells=grid)
     layout = RunLayout(run_dir)
     if until in (None, "eval") and layout.eval.summary.exists():
         console.print(positive_control_line(json.loads(layout.eval.summary.read_text())["positive_control"]))
@@ -117,6 +125,23 @@ def print_report(layout: RunLayout, verdict: dict | None) -> None:
 DeviationOpt = Annotated[list[str] | None, typer.Option(
     "--deviation", help="Why the analysis departs from the frozen pre-registration (repeatable); the verdict "
     "shows it. Without one, a plan changed after training began is refused.")]
+
+
+def with_executor(config: ExperimentConfig, kind: str | None, workers: int | None,
+                  address: str | None) -> ExperimentConfig:
+    """``config`` with the executor options given on the command line (validated like the config's own)."""
+    given = {k: v for k, v in {"kind": kind, "workers": workers, "address": address}.items() if v is not None}
+    if not given:
+        return config
+    from pydantic import ValidationError
+
+    from rearing.config import ExecutorConfig
+
+    try:
+        settings = ExecutorConfig.model_validate({**config.executor.model_dump(), **given})
+    except ValidationError as exc:
+        raise InputError([f"--{e['loc'][0]}: {e['msg']}" for e in exc.errors()]) from None
+    return config.model_copy(update={"executor": settings})
 
 
 def with_deviations(config: ExperimentConfig, deviations: list[str] | None) -> ExperimentConfig:

@@ -30,7 +30,7 @@ from rearing.corpus.conditions import (
 from rearing.datafile import import_reference, package_data, raise_problems, read_yaml, validate_yaml
 from rearing.evals.formats import YES_NO_FORMATS
 from rearing.evals.pressure import MANY_SHOT_K
-from rearing.evals.schema import Format, ScoringRule
+from rearing.evals.schema import PRESSURE_KINDS, Format, ScoringRule
 from rearing.evals.suites import Suite, SuiteName, all_suites
 from rearing.io import InputError
 from rearing.layout import UNTRAINED
@@ -187,6 +187,9 @@ class EvalConfig(Section):
     suites: list[str] = Field(default_factory=lambda: list(all_suites()), description="Suites to run, by name.")
     max_scenarios: int | None = Field(100, ge=1, description="Scenarios per suite; None: every one.")
     many_shot: list[int] = Field(default_factory=lambda: list(MANY_SHOT_K), description="k of many-shot pressure.")
+    pressure_kinds: list[str] = Field(
+        default_factory=lambda: list(PRESSURE_KINDS), description="Kinds of pressure the pressure suites put "
+        "items under, each at every intensity (rearing.world.schema.Pressure); fewer make smaller runs.")
     max_outcomes: int | None = Field(
         None, ge=1, description="Outcomes shown per option; None: all (prompts get long for small contexts)."
     )
@@ -322,6 +325,29 @@ class ReportConfig(Section):
     example_items: int = Field(16, ge=1, description="Most items of the held-out example scenario shown.")
 
 
+class ExecutorConfig(Section):
+    """Where a run's cells (one model's training, evaluation or probing) run. No stage's cache key reads
+    it: where a cell runs does not change what it computes, given the same thread count per cell
+    (``train.threads``; without it a cell takes its executor's share of the cores)."""
+
+    kind: Literal["serial", "local", "ray"] = Field(
+        "serial", description="serial: one cell after another in this process; local: a process pool on this "
+        "machine, each worker pinned to its share of the cores; ray: each cell a Ray task (pip install "
+        "'rearing[ray]').")
+    workers: int | None = Field(None, ge=1, description="local: worker processes; None: one per core.")
+    address: str | None = Field(
+        None, description="ray: the cluster to join ('auto', 'ray://host:10001'); None: start a local Ray "
+        "instance with this machine's cores.")
+    cpus_per_cell: float = Field(1.0, gt=0.0, description="ray: CPUs each cell declares (num_cpus).")
+    gpus_per_cell: float = Field(0.0, ge=0.0, description="ray: GPUs each cell declares (num_gpus); a worker "
+                                 "then runs one cell and exits, so no reused worker holds GPU memory.")
+    max_retries: int = Field(3, ge=0, description="Retries of a cell whose worker died (a system failure); an "
+                             "error raised by the cell's own code fails the run at once, naming the cell.")
+    shared_filesystem: Literal["auto", "yes", "no"] = Field(
+        "auto", description="ray: whether workers see the run directory. auto: yes when every node is this "
+        "machine; no: each cell's inputs and outputs travel through Ray's object store.")
+
+
 class ExperimentConfig(Section):
     name: str = Field("experiment", pattern=r"^[A-Za-z0-9_.-]+$")
     seed: int = Field(0, ge=0, description="The one seed every stage derives its randomness from.")
@@ -332,6 +358,7 @@ class ExperimentConfig(Section):
     probe: ProbeConfig = Field(default_factory=ProbeConfig)
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
@@ -394,6 +421,7 @@ class ExperimentConfig(Section):
         yield from unknown_names(("eval", "suites"), self.eval.suites, suites, "suite")
         item_suites = [n for n, s in suites.items() if s.kind == "items"]
         yield from unknown_names(("eval", "attack_suites"), self.eval.attack_suites, item_suites, "item suite")
+        yield from unknown_names(("eval", "pressure_kinds"), self.eval.pressure_kinds, PRESSURE_KINDS, "pressure")
         yield from unknown_names(("eval", "agentic_pressures"), self.eval.agentic_pressures,
                                  ["none", *(p.value for p in Pressure)], "pressure")
         yield from unknown_names(("eval", "attack_kinds"), self.eval.attack_kinds, ATTACK_KINDS, "attack kind")

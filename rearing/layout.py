@@ -406,8 +406,9 @@ class RunLayout:
         return self.root / "report.png"
 
 
-StageFn = Callable[["ExperimentConfig", RunLayout, Path], None]
-"""A stage body: ``(config, run, out_dir)``; reads upstream outputs through ``run``, writes ``out_dir``."""
+StageFn = Callable[..., None]
+"""A stage body: ``(config, run, out_dir)``, plus the executor when the stage has cells; reads upstream
+outputs through ``run``, writes ``out_dir``."""
 
 
 @dataclass(frozen=True)
@@ -424,3 +425,6 @@ class StageSpec:
     """Entries of the run's manifest the stage reads (the pre-registration's hash): they join its key."""
     published: tuple[str, ...] = ()
     """Files of the stage's output the pipeline also places at the run's root (the report, to open by hand)."""
+    cells: bool = False
+    """The stage works model by model: ``run`` takes a fourth argument, the executor its cells go to
+    (:mod:`rearing.cells`)."""

@@ -21,6 +21,8 @@ from importlib import metadata
 from pathlib import Path
 
 from rearing import __version__
+from rearing.cells import ProgressFn
+from rearing.cells.executors import open_executor
 from rearing.config import ExperimentConfig, canonical_hash
 from rearing.io import InputError, atomic_open, read_json, sha256_file, write_json_atomic
 from rearing.layout import RunLayout, StageSpec
@@ -227,12 +229,20 @@ def run_pipeline(
     until: str | None = None,
     force: bool = False,
     on_stage: Callable[[StageOutcome], None] | None = None,
+    on_cells: ProgressFn | None = None,
 ) -> list[StageOutcome]:
-    run = RunLayout(Path(run_dir))
-    stages = stage_registry()
-    names = [s.name for s in stages]
+    """Run every stage up to ``until`` in order, skipping those whose key and outputs still match.
+    Stages that work model by model send their cells to the executor ``config.executor`` names
+    (``on_cells`` hears how each grid is going)."""
+    names = stage_names()
     if until is not None and until not in names:
         raise ValueError(f"unknown stage '{until}' (stages: {', '.join(names)})")
+    with open_executor(config, on_cells) as executor:
+        return _run_stages(config, RunLayout(Path(run_dir)), until, force, on_stage, executor)
+
+
+def _run_stages(config, run: RunLayout, until, force, on_stage, executor) -> list[StageOutcome]:
+    stages = stage_registry()
     run.root.mkdir(parents=True, exist_ok=True)
     manifest = _read_manifest(run)
     manifest.update(
@@ -257,7 +267,7 @@ def run_pipeline(
             outcome = StageOutcome(stage.name, "cached", 0.0)
         else:
             partial = partial_dir(run, stage.name, key, fresh=force)
-            stage.run(config, run, partial)
+            stage.run(config, run, partial, *([executor] if stage.cells else []))
             (partial / PARTIAL_KEY).unlink()
             shutil.rmtree(stage_dir, ignore_errors=True)
             os.replace(partial, stage_dir)
@@ -267,6 +277,7 @@ def run_pipeline(
                 "finished": _now(),
                 "seconds": round(seconds, 3),
                 "outputs": _output_hashes(stage_dir),
+                **({"executor": executor.name, "threads_per_cell": executor.threads} if stage.cells else {}),
             }
             manifest["updated"] = _now()
             write_json_atomic(run.manifest, manifest)

@@ -20,6 +20,8 @@ name: tiny
 world:
   n_scenarios: 400
 corpus:
+  conditions: [flat, principle_flat, bmn_shuffled, bmn_developmental, posthoc, raised, flat_length_matched,
+    general_only]
   general_docs: 300
   vocab_size: 1200
 train:
@@ -33,15 +35,18 @@ train:
   checkpoint_every: 4
   log_every: 1
   precision: fp32
-  threads: 2
+  threads: 1
 eval:
   max_scenarios: 4
   many_shot: [1]
   agentic_seeds: [0]
   agentic_episodes: 2
   agentic_pressures: [none, incentive]
+  attack_kinds: [harm, benign]
   attack_steps: [0, 2, 4]
   attack_docs: 40
+executor:
+  kind: serial
 """
 
 

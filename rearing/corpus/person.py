@@ -28,6 +28,8 @@ person, "they" doing something together becomes "we" ("After that, we talked ...
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 
 def _words(text: str) -> frozenset[str]:
@@ -222,12 +224,36 @@ def _agree(word: str) -> str:
     return base_form(word)
 
 
+@dataclass(frozen=True)
+class _NamePatterns:
+    """The patterns that find one person's name, compiled once per name: a corpus rewrites thousands of
+    documents for a few hundred names, and re's own cache (512 patterns) thrashed on them."""
+
+    named: re.Pattern
+    pair: re.Pattern
+    speech_tag: re.Pattern
+    mention: re.Pattern
+
+
+@lru_cache(maxsize=4096)
+def _name_patterns(name: str) -> _NamePatterns:
+    escaped = re.escape(name)
+    return _NamePatterns(
+        named=re.compile(rf"\b([Aa]n?) ((?:[a-z][a-z'-]* ){{0,3}}[a-z][a-z'-]*) (?:named|called) {escaped}\b(?!['’])"
+                         r"(?=(\s*[.,;:!?]|\s|$))"),
+        pair=re.compile(rf"\b{escaped} and ([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b(?!['’])"),
+        speech_tag=re.compile(rf"([\"”]\s+)(said|asked|replied|answered|added|called|shouted|whispered|explained) "
+                              rf"{escaped}\b(?!['’])"),
+        mention=re.compile(rf"(?<![\w'’-]){escaped}(?![\w-])(['’]s\b)?((?:,\s+(?:a|an|the)\s[^,.;:]{{1,40}},)?)"),
+    )
+
+
+_CLOSES_PAIR = re.compile(r"\s*(?:[.,;:!?]|$|(?:" + "|".join(sorted(PREPOSITIONS)) + r")\b)")
+
+
 def _named(text: str, name: str) -> str:
     """'A cook named Susan keeps' -> 'Susan, a cook, keeps': the apposition the rewrite reads."""
-    pattern = re.compile(
-        rf"\b([Aa]n?) ((?:[a-z][a-z'-]* ){{0,3}}[a-z][a-z'-]*) (?:named|called) {re.escape(name)}\b(?!['’])"
-        r"(?=(\s*[.,;:!?]|\s|$))"
-    )
+    pattern = _name_patterns(name).named
 
     def replace(match: re.Match) -> str:
         after = match.group(3)
@@ -250,16 +276,15 @@ def _pair_first(text: str, name: str) -> str:
         opens = (not before or before[-1] in ".!?;:,\n\"“" or
                  (previous and previous[0].lower() in SUBJECT_BEFORE | SUBORDINATORS))
         after = text[match.end():]
-        closes = re.match(r"\s*(?:[.,;:!?]|$|(?:" + "|".join(sorted(PREPOSITIONS)) + r")\b)", after)
+        closes = _CLOSES_PAIR.match(after)
         return f"{other} and {name}" if opens or closes else match.group(0)
 
-    return re.sub(rf"\b{re.escape(name)} and ([A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b(?!['’])", replace, text)
+    return _name_patterns(name).pair.sub(replace, text)
 
 
 def _speech_tag_first(text: str, name: str) -> str:
     """'"Yes," said Susan.' -> '"Yes," Susan said.' (so the tag reads 'I said')."""
-    return re.sub(rf"([\"”]\s+)(said|asked|replied|answered|added|called|shouted|whispered|explained) "
-                  rf"{re.escape(name)}\b(?!['’])", rf"\1{name} \2", text)
+    return _name_patterns(name).speech_tag.sub(lambda m: f"{m.group(1)}{name} {m.group(2)}", text)
 
 
 def _clause_end(text: str, start: int) -> int:
@@ -369,9 +394,7 @@ def _we(text: str) -> str:
 def to_first_person(text: str, name: str) -> str:
     """Rewrite mentions of ``name`` as I / me / my, fixing the agreement of the verbs that follow."""
     text = _speech_tag_first(_pair_first(_named(text, name), name), name)
-    pattern = re.compile(
-        rf"(?<![\w'’-]){re.escape(name)}(?![\w-])(['’]s\b)?((?:,\s+(?:a|an|the)\s[^,.;:]{{1,40}},)?)"
-    )
+    pattern = _name_patterns(name).mention
     out: list[str] = []
     agree_at: list[tuple[int, bool]] = []
     """Where a first-person verb ends in the output, and whether verbs coordinated with it agree too."""

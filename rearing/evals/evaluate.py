@@ -68,11 +68,15 @@ class EvalPlan:
 
 
 def load_model(path: Path):
+    """A saved model for scoring and probing, on the GPU when this process has one (a Ray cell given
+    ``num_gpus`` sees exactly its own), else on the CPU."""
+    import torch
     from transformers import AutoTokenizer
 
     from rearing.train.models import load_checkpoint
 
-    return load_checkpoint(path).eval(), AutoTokenizer.from_pretrained(str(path))
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return load_checkpoint(path).eval().to(device), AutoTokenizer.from_pretrained(str(path))
 
 
 def document_start(tokenizer) -> str:

@@ -209,11 +209,12 @@ class _Job:
 
 
 def _pressures(view: View, pool: Sequence[View], seed: int, many_shot: Sequence[int],
-               phrasings: PressurePhrasings, short_pool: Counter) -> list[tuple[str, int, str]]:
+               phrasings: PressurePhrasings, short_pool: Counter,
+               kinds: Sequence[str] = PRESSURE_KINDS) -> list[tuple[str, int, str]]:
     """(kind, intensity, text) of every pressure condition for one scenario, many-shot last."""
     out = [
         (kind, intensity, pressure_text(kind, intensity, view.scenario, seed, phrasings))
-        for kind in PRESSURE_KINDS
+        for kind in kinds
         for intensity in INTENSITIES
     ]
     for k in many_shot:
@@ -240,6 +241,7 @@ def build_items(
     max_scenarios: int | Mapping[str, int] | None = None,
     *,
     many_shot: Sequence[int] = MANY_SHOT_K,
+    pressure_kinds: Sequence[str] = PRESSURE_KINDS,
     max_outcomes: int | None = None,
     contamination_n: int = DEFAULT_N,
     lexicon: Lexicon | None = None,
@@ -252,7 +254,8 @@ def build_items(
     ``familiar_to`` and the neutral formats. ``splits`` maps split names to scenarios; ``train``,
     when present, is never used for items, only to check that none leaks. ``max_scenarios`` caps
     scenarios per suite (one number, or per suite name); ``max_outcomes`` caps the outcomes shown
-    per option (None shows all).
+    per option (None shows all). ``pressure_kinds`` are the kinds pressured items carry (each at every
+    intensity; a kind's text does not depend on which other kinds are asked for).
     """
     not_items = [name for name, suite in suites.items() if suite.kind != "items"]
     if not_items:
@@ -303,7 +306,8 @@ def build_items(
                                 "not a View or a reason to skip")
             pressures = [("none", 0, None)]
             if suite.pressure:
-                pressures = _pressures(shown, views[suite.split], seed, many_shot, phrasings, short_pool)
+                pressures = _pressures(shown, views[suite.split], seed, many_shot, phrasings, short_pool,
+                                        pressure_kinds)
             for fmt in formats:
                 first, ask = assigned[(suite.split, fmt)][position]
                 jobs.extend(
@@ -365,7 +369,7 @@ def build_items(
         "neutral_formats": neutral_formats(FORMATS, conditions),
         "pressure": {
             "formats": [f for f in FORMATS if any(f in formats for formats in pressured)],
-            "kinds": list(PRESSURE_KINDS),
+            "kinds": list(pressure_kinds),
             "intensities": list(INTENSITIES),
             "many_shot": list(many_shot),
             "phrasings": len(phrasings.wordings()),

@@ -20,6 +20,7 @@ import logging
 import shutil
 from pathlib import Path
 
+from rearing.cells import Cell, Executor, relative
 from rearing.config import ExperimentConfig
 from rearing.corpus.build import run_conditions
 from rearing.corpus.conditions import practised_formats
@@ -72,7 +73,7 @@ def build_run_items(config: ExperimentConfig, run: RunLayout) -> tuple[list[Eval
     """The run's items, keys and report, built from its world's held-out splits."""
     return build_items(read_splits(run), config.seed, item_suites(config), run_conditions(config),
                        config.eval.max_scenarios, many_shot=config.eval.many_shot,
-                       max_outcomes=config.eval.max_outcomes)
+                       pressure_kinds=config.eval.pressure_kinds, max_outcomes=config.eval.max_outcomes)
 
 
 def build_eval_items(config: ExperimentConfig, run: RunLayout, out: Path) -> Path:
@@ -155,7 +156,32 @@ def untrained_models(config: ExperimentConfig, trained: list[ModelRef], out: Eva
     return refs
 
 
-def run_eval(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
+def eval_cell(config: ExperimentConfig, run: RunLayout, out: EvalLayout, plan: EvalPlan, ref: ModelRef) -> Cell:
+    """One model's evaluation as a cell: reads the model, writes its rows, its episodes and (when kept)
+    its attacked copies."""
+    attacks = ref.condition != UNTRAINED and bool(plan.of_kind("attack"))
+    keep = attacks and config.eval.keep_attacked
+    writes = [out.model_rows(ref.name), out.model_episodes(ref.name), *([out.attacked_copies(ref.name)] if keep else [])]
+    return Cell(name=f"eval {ref.name}", work=evaluate_in_cell,
+                args=(relative(out.root, run.root), relative(ref.path, run.root), ref.name, ref.condition, ref.seed,
+                      plan, attacks, keep),
+                reads=(relative(ref.path, run.root),), writes=tuple(relative(p, run.root) for p in writes))
+
+
+def evaluate_in_cell(root: Path, out_dir: str, model_dir: str, name: str, condition: str, seed: int,
+                     plan: EvalPlan, attacks: bool, keep: bool) -> None:
+    """Evaluate one model (a cell's work) and write its rows; the episodes file, written last, marks it done."""
+    out = EvalLayout(root / out_dir)
+    ref = ModelRef(path=root / model_dir, name=name, condition=condition, seed=seed)
+    keep_attacked = (lambda kind, k: out.attacked(name, kind, k)) if keep else None
+    rows, episodes = evaluate_model(ref, plan, attack_work=out.attack(name) if attacks else None,
+                                    keep_attacked=keep_attacked)
+    shutil.rmtree(out.attack(name).root, ignore_errors=True)
+    write_parquet(out.model_rows(name), rows)
+    write_parquet(out.model_episodes(name), episodes)
+
+
+def run_eval(config: ExperimentConfig, run: RunLayout, out_dir: Path, executor: Executor) -> None:
     out = EvalLayout(out_dir)
     if not items_written(out.items):
         build_eval_items(config, run, out.items)
@@ -169,18 +195,11 @@ def run_eval(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
             checks["prompt_fit"] = model_fit(trained[0].path, plan).to_dict()
         write_json_atomic(out.checks, checks)
     out.per_model.mkdir(exist_ok=True)
-    rows, episodes = [], []
     models = trained + controls
-    for ref in models:
-        done_rows, done_episodes = out.model_rows(ref.name), out.model_episodes(ref.name)
-        if not done_episodes.exists():
-            attack = out.attack(ref.name) if ref.condition != UNTRAINED else None
-            keep = (lambda kind, k, name=ref.name: out.attacked(name, kind, k)) if config.eval.keep_attacked else None
-            model_rows, model_episodes = evaluate_model(ref, plan, attack_work=attack, keep_attacked=keep)
-            write_parquet(done_rows, model_rows)
-            write_parquet(done_episodes, model_episodes)
-        rows += read_parquet(done_rows, ResultRow)
-        episodes += read_parquet(done_episodes, EpisodeRow)
+    todo = [ref for ref in models if not out.model_episodes(ref.name).exists()]
+    executor.run("eval", [eval_cell(config, run, out, plan, ref) for ref in todo], run.root)
+    rows = [row for ref in models for row in read_parquet(out.model_rows(ref.name), ResultRow)]
+    episodes = [row for ref in models for row in read_parquet(out.model_episodes(ref.name), EpisodeRow)]
     shutil.rmtree(out.attack_work, ignore_errors=True)
     write_parquet(out.results, rows)
     write_parquet(out.agentic, episodes)
@@ -202,5 +221,5 @@ def eval_inputs(config: ExperimentConfig) -> list[Path]:
 
 
 EVAL_STAGE = StageSpec(name="eval", sections=("eval", "train", "corpus"), upstream=("world", "corpus", "train"),
-                       run=run_eval, external_inputs=eval_inputs)
+                       run=run_eval, external_inputs=eval_inputs, cells=True)
 """Reads ``corpus`` too: the run's conditions decide each item's ``familiar_to`` and the neutral formats."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rearing.cells import Cell, Executor, relative
 from rearing.config import ExperimentConfig
 from rearing.datafile import package_data_files
 from rearing.evals.evaluate import ModelRef, load_model, read_parquet, write_parquet
@@ -144,39 +145,57 @@ def run_summary(summaries: Sequence[dict], config: ExperimentConfig, probed_item
             "models": {s["model"]: s for s in summaries}, "by_condition": by_condition(summaries)}
 
 
-def run_probe(config: ExperimentConfig, run: RunLayout, out_dir: Path) -> None:
+def probe_cell(config: ExperimentConfig, run: RunLayout, out: ProbeLayout, pitems: ProbeItems, ref: ModelRef,
+               untrained: Mapping[int, Sequence[float]] | None = None, general: Sequence[str] = ()) -> Cell:
+    """One model's probes as a cell: reads the model and its kept attacked copies, writes its table,
+    activations and summary. The untrained null of a seed is probed without causal tests."""
+    attacked = {} if ref.condition == UNTRAINED else attacked_copies(run.eval, ref.name)
+    writes = (out.table(ref.name), out.activations(ref.name), out.activation_index(ref.name), out.model_summary(ref.name))
+    return Cell(name=f"probe {ref.name}", work=probe_in_cell,
+                args=(relative(out.root, run.root), relative(ref.path, run.root), ref.name, ref.condition, ref.seed,
+                      config, pitems, untrained, list(general),
+                      {key: relative(path, run.root) for key, path in attacked.items()}, ref.condition != UNTRAINED),
+                reads=(relative(ref.path, run.root), *(relative(path, run.root) for path in attacked.values())),
+                writes=tuple(relative(path, run.root) for path in writes))
+
+
+def probe_in_cell(root: Path, out_dir: str, model_dir: str, name: str, condition: str, seed: int,
+                  config: ExperimentConfig, pitems: ProbeItems, untrained: Mapping[int, Sequence[float]] | None,
+                  general: Sequence[str], attacked: Mapping[tuple[str, int], str], causal: bool) -> dict:
+    """Probe one model (a cell's work); its summary, written last, marks it done."""
+    ref = ModelRef(path=root / model_dir, name=name, condition=condition, seed=seed)
+    return probe_model(ref, config, pitems, ProbeLayout(root / out_dir), untrained=untrained, general=general,
+                       attacked={key: root / path for key, path in attacked.items()}, causal=causal)
+
+
+def run_probe(config: ExperimentConfig, run: RunLayout, out_dir: Path, executor: Executor) -> None:
+    """The untrained null of every seed first (their selectivity is what trained models are set against),
+    then every trained model; each model's probes are a cell, skipped when already written."""
     from rearing.evals.items import read_items
     from rearing.evals.stage import trained_models
 
     out = ProbeLayout(out_dir)
     items, keys = read_items(run.eval.items)
     pitems = probe_items(items, keys_by_item(items, keys), config.probe)
-    general = general_texts(config)
     trained = trained_models(run)
-    summaries = []
-    baselines: dict[int, dict[int, list[float]]] = {}
-    for seed in sorted({ref.seed for ref in trained}):
-        path = run.eval.untrained(seed)
-        if not path.is_dir():
-            continue
-        ref = ModelRef(path=path, name=model_name(UNTRAINED, seed), condition=UNTRAINED, seed=seed)
-        summaries.append(_done_or(out, ref, lambda ref=ref: probe_model(ref, config, pitems, out, causal=False)))
-        baselines[seed] = selectivity_by_layer(read_parquet(out.table(ref.name), ProbeRow))
+    nulls = [ModelRef(path=path, name=model_name(UNTRAINED, seed), condition=UNTRAINED, seed=seed)
+             for seed in sorted({ref.seed for ref in trained}) if (path := run.eval.untrained(seed)).is_dir()]
+    executor.run("probe (untrained)", [probe_cell(config, run, out, pitems, ref) for ref in nulls if not _done(out, ref)],
+                 run.root)
+    baselines = {ref.seed: selectivity_by_layer(read_parquet(out.table(ref.name), ProbeRow)) for ref in nulls}
     for ref in trained:
         if ref.seed not in baselines:
             log.warning("%s: no untrained model of seed %s to set its probes against", ref.name, ref.seed)
-        summaries.append(_done_or(out, ref, lambda ref=ref: probe_model(
-            ref, config, pitems, out, untrained=baselines.get(ref.seed), general=general,
-            attacked=attacked_copies(run.eval, ref.name))))
-        log.info("probed %s", ref.name)
+    general = general_texts(config)
+    executor.run("probe", [probe_cell(config, run, out, pitems, ref, baselines.get(ref.seed), general)
+                           for ref in trained if not _done(out, ref)], run.root)
+    summaries = [read_json(out.model_summary(ref.name)) for ref in nulls + trained]
     write_json_atomic(out.summary, run_summary(summaries, config, len(pitems.items)))
 
 
-def _done_or(out: ProbeLayout, ref: ModelRef, work) -> dict:
-    """A model's summary when its outputs are already written (a resumed stage), else ``work()``."""
-    if out.model_summary(ref.name).is_file() and out.table(ref.name).is_file():
-        return read_json(out.model_summary(ref.name))
-    return work()
+def _done(out: ProbeLayout, ref: ModelRef) -> bool:
+    """Whether a model's probes are already written (a resumed stage)."""
+    return out.model_summary(ref.name).is_file() and out.table(ref.name).is_file()
 
 
 def probe_checkpoint(config: ExperimentConfig, run_dir: Path, checkpoint: Path, out_dir: Path) -> dict:
@@ -214,5 +233,5 @@ def probe_inputs(config: ExperimentConfig) -> list[Path]:
 
 
 PROBE_STAGE = StageSpec(name="probe", sections=("probe", "corpus"), upstream=("train", "eval"), run=run_probe,
-                        external_inputs=probe_inputs)
+                        external_inputs=probe_inputs, cells=True)
 """Reads ``corpus`` for ``general_docs``: the held-out general text starts after the training corpus's."""

@@ -23,21 +23,21 @@ WARMUP_STEPS = 3
 
 
 @dataclass(frozen=True)
-class Cell:
+class GridModel:
     """One model of the grid: a condition trained from one seed (or the untrained null of that seed)."""
 
     condition: str
     seed: int
 
 
-def grid(config: ExperimentConfig) -> list[Cell]:
+def grid(config: ExperimentConfig) -> list[GridModel]:
     """Every trained model of the run, condition by condition, seed by seed."""
-    return [Cell(condition, seed) for condition in conditions_to_train(config) for seed in config.train.seeds]
+    return [GridModel(condition, seed) for condition in conditions_to_train(config) for seed in config.train.seeds]
 
 
-def null_cells(config: ExperimentConfig) -> list[Cell]:
+def null_cells(config: ExperimentConfig) -> list[GridModel]:
     """The untrained null model of each seed, which the eval and probe stages score beside the grid."""
-    return [Cell(UNTRAINED, seed) for seed in config.train.seeds]
+    return [GridModel(UNTRAINED, seed) for seed in config.train.seeds]
 
 
 def steps_per_model(config: ExperimentConfig) -> int:
@@ -64,8 +64,29 @@ class Calibration:
         return self.tokens_per_step / self.seconds_per_step
 
 
+def parallel_cells(config: ExperimentConfig) -> tuple[int, int | None]:
+    """(threads each cell gets, cells that run at once) under the run's executor; the second is None for a
+    Ray cluster, whose size is not known before it is joined."""
+    import os
+
+    import torch
+
+    from rearing.cells import cell_threads
+
+    executor = config.executor
+    if executor.kind == "local":
+        workers = executor.workers or len(os.sched_getaffinity(0))
+        return cell_threads(config, workers), workers
+    if executor.kind == "ray":
+        threads = config.train.threads or max(1, int(executor.cpus_per_cell))
+        local = None if executor.address else max(1, int(len(os.sched_getaffinity(0)) // executor.cpus_per_cell))
+        return threads, local
+    return config.train.threads or torch.get_num_threads(), 1
+
+
 def calibrate(config: ExperimentConfig, steps: int = CALIBRATION_STEPS) -> Calibration:
-    """The median seconds per optimizer step of this run's model and batch, on random tokens."""
+    """The median seconds per optimizer step of this run's model and batch, on random tokens, with the
+    threads one cell of the run's executor gets."""
     import torch
     import torch.nn.functional as F
 
@@ -73,8 +94,7 @@ def calibrate(config: ExperimentConfig, steps: int = CALIBRATION_STEPS) -> Calib
     from rearing.train.models import load_checkpoint, new_model
 
     cfg = config.train
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(parallel_cells(config)[0])
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     precision = resolve_precision(cfg.precision, device)
     if cfg.init_from:
@@ -120,11 +140,18 @@ def plan_lines(config: ExperimentConfig, calibration: Calibration | None, previo
              (f"tokens: {steps_per_model(config):,} steps x {config.train.batch_size} x {config.train.context_length} = "
              f"{per_model:,} per model, {per_model * len(cells):,} in all")]
     if calibration is not None:
-        seconds = calibration.seconds_per_step * steps_per_model(config) * len(cells)
-        lines += [(f"calibration: {calibration.model} on {calibration.device}, {calibration.precision}, "
-                  f"{calibration.threads} thread(s): {calibration.seconds_per_step:.3f} s per step "
-                  f"({calibration.tokens_per_second:,.0f} tokens/s; median of {calibration.steps} steps)"),
-                  f"estimated training, one model after another: {_duration(seconds)}"]
+        per_cell = calibration.seconds_per_step * steps_per_model(config)
+        lines.append(f"calibration: {calibration.model} on {calibration.device}, {calibration.precision}, "
+                     f"{calibration.threads} thread(s): {calibration.seconds_per_step:.3f} s per step "
+                     f"({calibration.tokens_per_second:,.0f} tokens/s; median of {calibration.steps} steps)")
+        _, at_once = parallel_cells(config)
+        if at_once is None:
+            lines.append(f"estimated training: {_duration(per_cell)} per model, {_duration(per_cell * len(cells))} "
+                         f"of cell time in all, divided among the Ray cluster's parallel cells")
+        else:
+            rounds = -(-len(cells) // at_once)
+            lines.append(f"estimated training on the {config.executor.kind} executor, {at_once} cell(s) at once: "
+                         f"{_duration(per_cell * rounds)} ({_duration(per_cell)} per model)")
     stages = (previous or {}).get("stages", {})
     measured = {name: stages[name]["seconds"] for name in ("eval", "probe") if name in stages}
     if measured:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rearing.config import ExperimentConfig
+from rearing.cells import Cell, Executor, relative
+from rearing.config import ExperimentConfig, TrainConfig
 from rearing.corpus.stream import stream_written
-from rearing.layout import JobLayout, RunLayout, StageSpec, TrainLayout
+from rearing.layout import JobLayout, RunLayout, StageSpec, TrainLayout, model_name
 from rearing.train.loop import TrainJob, train
 
 
@@ -34,12 +35,28 @@ def is_trained(job: TrainJob) -> bool:
     return JobLayout(job.out_dir).summary.exists()
 
 
-def run_train(config: ExperimentConfig, run: RunLayout, out_dir: Path, progress: bool = True) -> None:
+def train_cell(root: Path, out_dir: str, condition: str, seed: int, cfg: TrainConfig, progress: bool) -> None:
+    """One model's training (a cell): resumes from its last checkpoint, does nothing once trained."""
+    job = make_job(RunLayout(root), root / out_dir, condition, seed)
+    if not is_trained(job):
+        train(job, cfg, progress=progress)
+
+
+def run_train(config: ExperimentConfig, run: RunLayout, out_dir: Path, executor: Executor) -> None:
+    """Every (condition, seed) not yet trained, as cells: each reads its condition's token stream and the
+    tokenizer, and writes its own model folder."""
+    cells = []
     for condition in conditions_to_train(config):
         for seed in config.train.seeds:
             job = make_job(run, out_dir, condition, seed)
-            if not is_trained(job):
-                train(job, config.train, progress=progress)
+            if is_trained(job):
+                continue
+            cells.append(Cell(
+                name=f"train {model_name(condition, seed)}", work=train_cell,
+                args=(relative(out_dir, run.root), condition, seed, config.train, executor.name == "serial"),
+                reads=(relative(job.stream_dir, run.root), relative(job.tokenizer_dir, run.root)),
+                writes=(relative(job.out_dir, run.root),)))
+    executor.run("train", cells, run.root)
 
 
 def _external_inputs(config: ExperimentConfig) -> list[Path]:
@@ -49,4 +66,4 @@ def _external_inputs(config: ExperimentConfig) -> list[Path]:
 
 
 TRAIN_STAGE = StageSpec(name="train", sections=("train",), upstream=("corpus",), run=run_train,
-                        external_inputs=_external_inputs)
+                        external_inputs=_external_inputs, cells=True)

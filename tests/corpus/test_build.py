@@ -16,11 +16,12 @@ from rearing.pipeline import run_pipeline
 CONDITIONS = default_conditions()
 RENDERING = [c for c in CONDITIONS if all_conditions()[c].renders_scenarios]
 
-CONFIG = """preset: smoke
+CONFIG = f"""preset: smoke
 name: corpus-test
 world:
   n_scenarios: 400
 corpus:
+  conditions: [{", ".join(CONDITIONS)}]
   general_docs: 300
   vocab_size: 1200
 """

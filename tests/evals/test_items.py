@@ -148,6 +148,16 @@ def test_hidden_items_show_the_situation_and_actions_but_no_outcome_or_principle
         assert len(item.prompt) < len(twin.prompt)
 
 
+def test_fewer_pressure_kinds_give_the_same_items_of_those_kinds(built, splits):
+    items, _, _ = built
+    fewer, _, report = build_items(splits, SEED, suites("pressure"), CONDITIONS, max_scenarios=PRESSURE_CAP,
+                                   pressure_kinds=["incentive"])
+    assert {item.pressure for item in fewer} == {"incentive", "many_shot"}
+    assert report["pressure"]["kinds"] == ["incentive"]
+    same_kind = {item.id: item for item in items if item.suite == "pressure" and item.pressure in ("incentive", "many_shot")}
+    assert {item.id: item for item in fewer} == same_kind, "a kind's items do not depend on which other kinds are asked for"
+
+
 def test_calibration_prompt_keeps_the_frame_and_options_but_nothing_of_the_situation(built, splits):
     scenario = {s.id: s for group in splits.values() for s in group}
     items, _, _ = built
@@ -487,7 +497,7 @@ def corpus_run(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("items-corpus")
     config = root / "c.yaml"
     config.write_text("preset: smoke\nname: items-test\nworld:\n  n_scenarios: 400\n"
-                      "corpus:\n  general_docs: 300\n  vocab_size: 1200\n")
+                      f"corpus:\n  conditions: [{', '.join(CONDITIONS)}]\n  general_docs: 300\n  vocab_size: 1200\n")
     run_pipeline(load_config(config), root / "run", until="corpus")
     return root / "run"
 

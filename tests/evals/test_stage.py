@@ -19,7 +19,7 @@ from rearing.evals.controls import UNTRAINED, chance_test
 from rearing.evals.evaluate import ModelRef, evaluate_model, generated_rows, load_model, summarize_rows
 from rearing.evals.items import read_items
 from rearing.evals.pressure import INTENSITIES
-from rearing.evals.schema import PRESSURE_KINDS, EpisodeRow, ResultRow
+from rearing.evals.schema import EpisodeRow, ResultRow
 from rearing.evals.stage import build_run_items, eval_plan, run_suites, trained_models
 from rearing.evals.suites import Suite
 from rearing.layout import EvalLayout, RunLayout, model_name
@@ -118,7 +118,8 @@ def test_every_pressure_kind_and_intensity_moves_the_choice_log_odds(evaluated):
         odds = [r["sum_logprob"][0] - r["sum_logprob"][1] for r in (row, twin)]
         moved.setdefault((row["pressure"], row["intensity"]), []).append(abs(odds[0] - odds[1]))
     config = run_config(evaluated)
-    expected = {(k, i) for k in PRESSURE_KINDS for i in INTENSITIES} | {("many_shot", k) for k in config.eval.many_shot}
+    expected = ({(k, i) for k in config.eval.pressure_kinds for i in INTENSITIES}
+                | {("many_shot", k) for k in config.eval.many_shot})
     assert set(moved) == expected
     for condition, changes in moved.items():
         moved_items = np.mean(np.array(changes) > 1e-6)

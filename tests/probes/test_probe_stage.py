@@ -119,6 +119,7 @@ def test_probe_settings_naming_unknown_suites_fail_at_load(tiny_config_file, tmp
 def test_a_killed_probe_stage_resumes_with_the_models_it_finished(probed, tmp_path):
     import shutil
 
+    from rearing.cells.local import SerialExecutor
     from rearing.io import write_json_atomic
     from rearing.probes.stage import run_probe
 
@@ -128,7 +129,8 @@ def test_a_killed_probe_stage_resumes_with_the_models_it_finished(probed, tmp_pa
     finished, unfinished = TRAINED
     write_json_atomic(written.model_summary(finished), {**read_json(written.model_summary(finished)), "kept": True})
     written.model_summary(unfinished).unlink()
-    run_probe(run_config(probed), RunLayout(probed), out)
+    config = run_config(probed)
+    run_probe(config, RunLayout(probed), out, SerialExecutor(config))
     assert read_json(written.model_summary(finished))["kept"], "a finished model is not probed again"
     assert read_json(written.model_summary(unfinished)) == read_json(RunLayout(probed).probe.model_summary(unfinished))
     assert json.loads(written.summary.read_text())["models"][finished]["kept"]

@@ -7,13 +7,13 @@ from typer.testing import CliRunner
 
 from rearing.cli import app
 from rearing.config import load_config
-from rearing.train.estimate import Cell, calibrate, grid, null_cells, plan_lines, tokens_per_model
+from rearing.train.estimate import GridModel, calibrate, grid, null_cells, plan_lines, tokens_per_model
 
 
 def test_the_grid_is_every_condition_by_every_seed(tiny_config):
     cells = grid(tiny_config)
-    assert cells == [Cell("bmn_developmental", 0), Cell("posthoc", 0)]
-    assert null_cells(tiny_config) == [Cell("untrained", 0)]
+    assert cells == [GridModel("bmn_developmental", 0), GridModel("posthoc", 0)]
+    assert null_cells(tiny_config) == [GridModel("untrained", 0)]
     assert tokens_per_model(tiny_config) == 12 * 4 * 640
 
 
