@@ -178,11 +178,12 @@ def run_reference(stream_dir: Path, vocab: int, model: str, precision: str, step
 # ---- ours: the project's training path ---------------------------------------------------------
 
 VARIANTS = ("fused", "compile")
-"""Changes to our path measured beside it: AdamW's fused CPU kernel, and the model's forward compiled
-with torch.compile (inductor). Applied here, in the measuring process; the loop itself is untouched."""
+"""Changes to our path measured beside it with torch.compile off: AdamW's fused CPU kernel (applied here,
+in the measuring process) and the loop's own ``train.compile: on`` (inductor)."""
 
 
-def apply_variant(variant: str | None, loop) -> None:
+def apply_variant(variant: str | None) -> str:
+    """Apply ``variant`` to this process; returns the loop's ``train.compile`` setting for it."""
     import torch
 
     if variant == "fused":
@@ -193,25 +194,18 @@ def apply_variant(variant: str | None, loop) -> None:
                 super().__init__(*args, fused=True, **kwargs)
 
         torch.optim.AdamW = FusedAdamW
-    elif variant == "compile":
-        make = loop.new_model
-
-        def compiled(*args, **kwargs):
-            model = make(*args, **kwargs)
-            model.forward = torch.compile(model.forward)
-            return model
-
-        loop.new_model = compiled
-    elif variant is not None:
+    elif variant not in (None, "compile"):
         raise ValueError(f"unknown variant {variant} (choose from {', '.join(VARIANTS)})")
+    return "on" if variant == "compile" else "off"
 
 
 def run_ours(stream_dir: Path, tokenizer_dir: Path, model: str, precision: str, steps: int, skip: int,
-             seed: int, threads: int, variant: str | None = None) -> dict:
+             seed: int, threads: int, variant: str | None = None, as_configured: bool = False) -> dict:
+    """Our loop; ``as_configured``: with ``train.compile: auto`` as a run has it, else with a variant or none."""
     from rearing.train import loop
 
-    apply_variant(variant, loop)
-    cfg = train_config(model, precision, steps).model_copy(update={"threads": threads})
+    compile_setting = "auto" if as_configured else apply_variant(variant)
+    cfg = train_config(model, precision, steps).model_copy(update={"threads": threads, "compile": compile_setting})
     stamps: list[tuple[int, float, float]] = []
     log = loop.MetricsLog.log
 
@@ -230,7 +224,7 @@ def run_ours(stream_dir: Path, tokenizer_dir: Path, model: str, precision: str, 
         wall = time.perf_counter() - started
         losses = [json.loads(line)["loss"] for line in (out / "metrics.jsonl").read_text().splitlines()]
     return {**rates(stamps, skip), "params": summary["parameters"], "losses": losses, "wall_s": wall,
-            "precision_used": summary["precision"], "allocator": summary["allocator"]}
+            "precision_used": summary["precision"], "allocator": summary["allocator"], "forward": summary["forward"]}
 
 
 def matmul_peak(precision: str, size: int = 2048, repeats: int = 10) -> float:
@@ -260,7 +254,8 @@ def worker(spec: dict) -> dict:
     stream_dir, tokenizer_dir = Path(spec["stream"]), Path(spec["tokenizer"])
     if spec["kind"] == "ours":
         return run_ours(stream_dir, tokenizer_dir, spec["model"], spec["precision"], spec["steps"],
-                        spec["skip"], spec["seed"], spec["threads"], spec.get("variant"))
+                        spec["skip"], spec["seed"], spec["threads"], spec.get("variant"),
+                        spec.get("as_configured", False))
     return run_reference(stream_dir, spec["vocab"], spec["model"], spec["precision"], spec["steps"],
                          spec["skip"], spec["seed"], spec["threads"])
 
@@ -308,7 +303,8 @@ def compare(a: list[float], b: list[float]) -> dict:
 
 def timing_table(base: dict, models: list[str], precisions: list[str], repeats: int, allocator: str,
                  peaks: dict[str, float]) -> list[dict]:
-    """Ours against the reference, interleaved, for every model and precision.
+    """Ours (as a run configures it: ``train.compile: auto``) against the reference, interleaved, for
+    every model and precision.
 
     Both run under the allocator ``rearing`` would pick (the like-for-like ratio), and the
     reference once more under the system malloc, as a user's own script would run.
@@ -322,7 +318,8 @@ def timing_table(base: dict, models: list[str], precisions: list[str], repeats: 
         for model in models:
             for precision in precisions:
                 for kind, malloc in sides if repeat % 2 == 0 else sides[::-1]:
-                    result = measure({**base, "kind": kind, "model": model, "precision": precision}, malloc)
+                    result = measure({**base, "kind": kind, "model": model, "precision": precision,
+                                      "as_configured": True}, malloc)
                     timed.setdefault((model, precision, kind, malloc), []).append(result)
                     print(f"  {model} {precision} {kind} ({malloc}): {result['tokens_per_s']:,.0f} tokens/s, "
                           f"{result['tokens_per_cpu_s']:,.0f} per CPU-second", flush=True)

@@ -91,11 +91,34 @@ class Executor(Protocol):
         """Run every cell; their results in the cells' order. Raises :class:`CellFailed`."""
 
 
-def cell_threads(config: ExperimentConfig, workers: int) -> int:
-    """Threads per cell: ``train.threads`` when set, else this machine's cores shared among ``workers``."""
-    if config.train.threads:
-        return config.train.threads
-    return max(1, len(os.sched_getaffinity(0)) // workers)
+@dataclass(frozen=True)
+class CellShare:
+    """What each cell of a run gets and how many run at once; the one rule the executors and the dry run's
+    estimate (``rearing run --dry-run``) both follow, so the estimate is of what will run."""
+
+    threads: int
+    """Torch threads per cell: ``train.threads`` when set, else the executor's share of the cores."""
+    at_once: int | None
+    """Cells that run at once; None for a Ray cluster not yet joined (its size is unknown)."""
+
+
+def cell_share(config: ExperimentConfig, cluster_cpus: float | None = None) -> CellShare:
+    """The share of ``config.executor``: serial runs one cell with torch's threads, the local pool shares
+    this machine's cores among its workers, Ray gives each cell ``cpus_per_cell`` of ``cluster_cpus`` (this
+    machine's cores for a local instance)."""
+    settings, fixed = config.executor, config.train.threads
+    cores = len(os.sched_getaffinity(0))
+    if settings.kind == "local":
+        workers = settings.workers or cores
+        return CellShare(fixed or max(1, cores // workers), workers)
+    if settings.kind == "ray":
+        if cluster_cpus is None and settings.address is None:
+            cluster_cpus = cores
+        at_once = None if cluster_cpus is None else max(1, int(cluster_cpus // settings.cpus_per_cell))
+        return CellShare(fixed or max(1, int(settings.cpus_per_cell)), at_once)
+    import torch
+
+    return CellShare(fixed or torch.get_num_threads(), 1)
 
 
 def run_cell(cell: Cell, root: Path, threads: int) -> Any:

@@ -11,15 +11,15 @@ from rearing.config import ExperimentConfig
 
 def make_executor(config: ExperimentConfig, on_progress: ProgressFn | None = None) -> Executor:
     """The executor ``config.executor`` names (Ray is imported only when asked for)."""
-    settings = config.executor
-    if settings.kind == "ray":
+    kind = config.executor.kind
+    if kind == "ray":
         from rearing.cells.ray_cluster import RayExecutor
 
-        return RayExecutor(settings, config, on_progress)
+        return RayExecutor(config, on_progress)
     from rearing.cells.local import LocalExecutor, SerialExecutor
 
-    if settings.kind == "local":
-        return LocalExecutor(settings, config, on_progress)
+    if kind == "local":
+        return LocalExecutor(config, on_progress)
     return SerialExecutor(config, on_progress)
 
 

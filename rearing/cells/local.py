@@ -18,8 +18,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from rearing.cells import Cell, CellFailed, GridProgress, ProgressFn, cell_threads, run_cell
-from rearing.config import ExecutorConfig, ExperimentConfig
+from rearing.cells import Cell, CellFailed, GridProgress, ProgressFn, cell_share, run_cell
+from rearing.config import ExperimentConfig
 
 
 class SerialExecutor:
@@ -28,9 +28,7 @@ class SerialExecutor:
     name = "serial"
 
     def __init__(self, config: ExperimentConfig, on_progress: ProgressFn | None = None) -> None:
-        import torch
-
-        self.threads = config.train.threads or torch.get_num_threads()
+        self.threads = cell_share(config).threads
         self.on_progress = on_progress
 
     def run(self, stage: str, cells: Sequence[Cell], root: Path) -> list[Any]:
@@ -74,11 +72,10 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, settings: ExecutorConfig, config: ExperimentConfig,
-                 on_progress: ProgressFn | None = None) -> None:
-        self.workers = settings.workers or len(os.sched_getaffinity(0))
-        self.threads = cell_threads(config, self.workers)
-        self.max_retries = settings.max_retries
+    def __init__(self, config: ExperimentConfig, on_progress: ProgressFn | None = None) -> None:
+        share = cell_share(config)
+        self.threads, self.workers = share.threads, share.at_once or 1
+        self.max_retries = config.executor.max_retries
         self.on_progress = on_progress
         self._pool: ProcessPoolExecutor | None = None
 

@@ -23,8 +23,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rearing.cells import Cell, CellFailed, GridProgress, ProgressFn, read_files, run_cell, write_files
-from rearing.config import ExecutorConfig, ExperimentConfig
+from rearing.cells import (
+    Cell,
+    CellFailed,
+    GridProgress,
+    ProgressFn,
+    cell_share,
+    read_files,
+    run_cell,
+    write_files,
+)
+from rearing.config import ExperimentConfig
 from rearing.io import InputError
 
 TOKEN_FILE = ".executor-token"
@@ -64,10 +73,9 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, settings: ExecutorConfig, config: ExperimentConfig,
-                 on_progress: ProgressFn | None = None) -> None:
+    def __init__(self, config: ExperimentConfig, on_progress: ProgressFn | None = None) -> None:
         self.ray = require_ray()
-        self.settings = settings
+        self.settings = settings = config.executor
         self.on_progress = on_progress
         self._owns = False
         if not self.ray.is_initialized():
@@ -75,9 +83,8 @@ class RayExecutor:
             self.ray.init(address=settings.address, num_cpus=len(os.sched_getaffinity(0)) if local else None,
                           include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
             self._owns = True
-        slots = self.ray.cluster_resources().get("CPU", 1.0) / settings.cpus_per_cell
-        self.slots = max(1, int(slots))
-        self.threads = config.train.threads or max(1, int(settings.cpus_per_cell))
+        share = cell_share(config, cluster_cpus=self.ray.cluster_resources().get("CPU", 1.0))
+        self.threads, self.slots = share.threads, share.at_once or 1
 
     def close(self) -> None:
         if self._owns and self.ray.is_initialized():

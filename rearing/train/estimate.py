@@ -13,6 +13,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
+from rearing.cells import cell_share
 from rearing.config import ExperimentConfig
 from rearing.layout import UNTRAINED
 from rearing.train.stage import conditions_to_train
@@ -58,30 +59,16 @@ class Calibration:
     steps: int
     seconds_per_step: float
     tokens_per_step: int
+    forward: str = "eager"
+    startup_seconds: float = 0.0
+    """What the first steps took beyond the median step: allocation, and compilation when compiled."""
+
+    def seconds_per_model(self, steps: int) -> float:
+        return self.startup_seconds + self.seconds_per_step * steps
 
     @property
     def tokens_per_second(self) -> float:
         return self.tokens_per_step / self.seconds_per_step
-
-
-def parallel_cells(config: ExperimentConfig) -> tuple[int, int | None]:
-    """(threads each cell gets, cells that run at once) under the run's executor; the second is None for a
-    Ray cluster, whose size is not known before it is joined."""
-    import os
-
-    import torch
-
-    from rearing.cells import cell_threads
-
-    executor = config.executor
-    if executor.kind == "local":
-        workers = executor.workers or len(os.sched_getaffinity(0))
-        return cell_threads(config, workers), workers
-    if executor.kind == "ray":
-        threads = config.train.threads or max(1, int(executor.cpus_per_cell))
-        local = None if executor.address else max(1, int(len(os.sched_getaffinity(0)) // executor.cpus_per_cell))
-        return threads, local
-    return config.train.threads or torch.get_num_threads(), 1
 
 
 def calibrate(config: ExperimentConfig, steps: int = CALIBRATION_STEPS) -> Calibration:
@@ -90,11 +77,11 @@ def calibrate(config: ExperimentConfig, steps: int = CALIBRATION_STEPS) -> Calib
     import torch
     import torch.nn.functional as F
 
-    from rearing.train.hardware import resolve_precision
-    from rearing.train.models import load_checkpoint, new_model
+    from rearing.train.hardware import Forward, resolve_compile, resolve_precision
+    from rearing.train.models import count_parameters, load_checkpoint, new_model
 
     cfg = config.train
-    torch.set_num_threads(parallel_cells(config)[0])
+    torch.set_num_threads(cell_share(config).threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     precision = resolve_precision(cfg.precision, device)
     if cfg.init_from:
@@ -102,6 +89,7 @@ def calibrate(config: ExperimentConfig, steps: int = CALIBRATION_STEPS) -> Calib
     else:
         model = new_model(cfg.model, config.corpus.vocab_size, cfg.context_length, config.seed)
     model.to(device).train()
+    forward = Forward(model, resolve_compile(cfg.compile, device, precision, count_parameters(model)))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
     vocab = model.config.vocab_size
     micro = min(cfg.micro_batch_size or cfg.batch_size, cfg.batch_size)
@@ -114,7 +102,7 @@ def calibrate(config: ExperimentConfig, steps: int = CALIBRATION_STEPS) -> Calib
         for m in range(0, cfg.batch_size, micro):
             x, y = tokens[m:m + micro, :-1].to(device), tokens[m:m + micro, 1:].to(device)
             with autocast:
-                logits = model(input_ids=x).logits
+                logits = forward(input_ids=x).logits
             F.cross_entropy(logits.float().view(-1, vocab), y.reshape(-1)).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         optimizer.step()
@@ -122,9 +110,11 @@ def calibrate(config: ExperimentConfig, steps: int = CALIBRATION_STEPS) -> Calib
         if device.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - started)
+    median = statistics.median(times[WARMUP_STEPS:])
     return Calibration(model=cfg.init_from or cfg.model, precision=precision, threads=torch.get_num_threads(),
-                       device=device.type, steps=steps, seconds_per_step=statistics.median(times[WARMUP_STEPS:]),
-                       tokens_per_step=cfg.batch_size * cfg.context_length)
+                       device=device.type, steps=steps, seconds_per_step=median,
+                       tokens_per_step=cfg.batch_size * cfg.context_length, forward=forward.mode,
+                       startup_seconds=max(0.0, sum(times[:WARMUP_STEPS]) - WARMUP_STEPS * median))
 
 
 def plan_lines(config: ExperimentConfig, calibration: Calibration | None, previous: dict | None = None) -> list[str]:
@@ -140,11 +130,12 @@ def plan_lines(config: ExperimentConfig, calibration: Calibration | None, previo
              (f"tokens: {steps_per_model(config):,} steps x {config.train.batch_size} x {config.train.context_length} = "
              f"{per_model:,} per model, {per_model * len(cells):,} in all")]
     if calibration is not None:
-        per_cell = calibration.seconds_per_step * steps_per_model(config)
+        per_cell = calibration.seconds_per_model(steps_per_model(config))
         lines.append(f"calibration: {calibration.model} on {calibration.device}, {calibration.precision}, "
-                     f"{calibration.threads} thread(s): {calibration.seconds_per_step:.3f} s per step "
-                     f"({calibration.tokens_per_second:,.0f} tokens/s; median of {calibration.steps} steps)")
-        _, at_once = parallel_cells(config)
+                     f"{calibration.forward} forward, {calibration.threads} thread(s): "
+                     f"{calibration.seconds_per_step:.3f} s per step ({calibration.tokens_per_second:,.0f} tokens/s; "
+                     f"median of {calibration.steps} steps), first steps +{calibration.startup_seconds:.1f} s")
+        at_once = cell_share(config).at_once
         if at_once is None:
             lines.append(f"estimated training: {_duration(per_cell)} per model, {_duration(per_cell * len(cells))} "
                          f"of cell time in all, divided among the Ray cluster's parallel cells")

@@ -38,7 +38,7 @@ from rearing.corpus.stream import (
 from rearing.io import atomic_open, write_json_atomic
 from rearing.layout import JobLayout
 from rearing.train.data import IGNORE, PhasePlan, make_batch
-from rearing.train.hardware import resolve_precision
+from rearing.train.hardware import Forward, resolve_compile, resolve_precision
 from rearing.train.models import count_parameters, load_checkpoint, new_model, save_model
 
 STATE_FILE = "state.pt"
@@ -285,6 +285,8 @@ def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, 
         torch.manual_seed(job.seed + 1_000_003 * accelerator.process_index)
     model, optimizer = accelerator.prepare(model, optimizer)
     model.train()
+    parameters = count_parameters(accelerator.unwrap_model(model))
+    forward = Forward(model, resolve_compile(cfg.compile, accelerator.device, precision, parameters))
 
     metrics = MetricsLog(out_dir, cfg, step, f"{job.condition}-seed{job.seed}", accelerator.is_main_process)
     bar = _progress(total_steps, step, enabled=progress and accelerator.is_main_process)
@@ -309,7 +311,7 @@ def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, 
             last_micro = m + micro >= local_batch
             with accelerator.no_sync(model) if not last_micro else nullcontext():
                 with autocast:
-                    logits = model(input_ids=x).logits
+                    logits = forward(input_ids=x).logits
                 loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.view(-1),
                                        ignore_index=IGNORE, reduction="sum")
                 accelerator.backward(loss * world / max(targets, 1))
@@ -343,7 +345,7 @@ def train(job: TrainJob, cfg: TrainConfig, accelerator=None, streams: dict[str, 
         "tokens": total_steps * cfg.batch_size * cfg.context_length, "order_fingerprint": fingerprint,
         "phases": [{"name": p.name, "steps": p.steps, "lr": p.lr, "tokens": [p.start, p.end],
                     "stream": p.stream.path.name} for p in phases],
-        "parameters": count_parameters(accelerator.unwrap_model(model)), "precision": precision,
+        "parameters": parameters, "precision": precision, "forward": forward.mode,
         "processes": world, "threads": torch.get_num_threads(),
         "allocator": os.environ.get("REARING_ALLOCATOR_LOADED", "system"),
         "resumed": checkpoint is not None, **job.extra_meta,

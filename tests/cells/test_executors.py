@@ -3,12 +3,13 @@ dead workers retried, and files that travel through Ray's object store when the 
 
 from __future__ import annotations
 
+import os
 import sys
 
 import cell_work
 import pytest
 
-from rearing.cells import Cell, CellFailed, GridProgress
+from rearing.cells import Cell, CellFailed, CellShare, GridProgress, cell_share
 from rearing.cells.display import progress_line
 from rearing.cells.local import LocalExecutor, SerialExecutor, core_shares
 from rearing.config import ExecutorConfig, ExperimentConfig
@@ -25,7 +26,7 @@ def config(**executor) -> ExperimentConfig:
 
 def test_the_pool_gives_the_serial_results_in_order_with_each_worker_on_its_own_core(tmp_path):
     serial = SerialExecutor(config()).run("square", squares(), tmp_path)
-    pool = LocalExecutor(ExecutorConfig(kind="local", workers=2), config())
+    pool = LocalExecutor(config(kind="local", workers=2))
     try:
         pooled = pool.run("square", squares(), tmp_path)
     finally:
@@ -49,7 +50,7 @@ def test_core_shares_are_disjoint_until_the_cores_run_out():
 def test_a_cell_that_raises_names_itself_and_is_not_retried(tmp_path, kind):
     cell = Cell(name="eval bmn_developmental/seed_3", work=cell_work.fail, args=("scenario s0-12 has no options",))
     executor = (SerialExecutor(config()) if kind == "serial"
-                else LocalExecutor(ExecutorConfig(kind="local", workers=1), config()))
+                else LocalExecutor(config(kind="local", workers=1)))
     with pytest.raises(CellFailed) as caught:
         executor.run("eval", [cell], tmp_path)
     getattr(executor, "close", lambda: None)()
@@ -62,7 +63,7 @@ def test_a_cell_that_raises_names_itself_and_is_not_retried(tmp_path, kind):
 
 def test_a_killed_pool_worker_is_retried_and_nothing_is_lost(tmp_path):
     seen: list[GridProgress] = []
-    pool = LocalExecutor(ExecutorConfig(kind="local", workers=2), config(), on_progress=seen.append)
+    pool = LocalExecutor(config(kind="local", workers=2), on_progress=seen.append)
     cells = [Cell(name=f"cell {i}", work=cell_work.die_once, args=(str(tmp_path / f"died-{i}"), i)) for i in range(3)]
     try:
         results = pool.run("train", cells, tmp_path)
@@ -74,7 +75,7 @@ def test_a_killed_pool_worker_is_retried_and_nothing_is_lost(tmp_path):
 
 
 def test_a_worker_that_keeps_dying_fails_after_its_retries(tmp_path):
-    pool = LocalExecutor(ExecutorConfig(kind="local", workers=1, max_retries=1), config())
+    pool = LocalExecutor(config(kind="local", workers=1, max_retries=1))
     with pytest.raises(CellFailed, match="its worker died 2 times"):
         pool.run("train", [Cell(name="train doomed/seed_0", work=cell_work.always_die)], tmp_path)
     pool.close()
@@ -89,7 +90,7 @@ def test_the_progress_line_reads_as_a_grid():
 def ray_executor(**settings):
     from rearing.cells.ray_cluster import RayExecutor
 
-    return RayExecutor(ExecutorConfig(kind="ray", **settings), config())
+    return RayExecutor(config(kind="ray", **settings))
 
 
 def test_ray_gives_the_serial_results_in_order(ray_instance, tmp_path):
@@ -129,3 +130,17 @@ def test_without_ray_the_error_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(InputError, match=r"rearing\[ray\]"):
         require_ray()
+
+
+
+def test_every_executor_and_the_dry_run_share_the_cores_by_one_rule():
+    cores = len(os.sched_getaffinity(0))
+    pool = LocalExecutor(config(kind="local", workers=2))
+    assert (pool.threads, pool.workers) == (max(1, cores // 2), 2)
+    assert cell_share(config(kind="local", workers=2)) == CellShare(pool.threads, pool.workers)
+    fixed = ExperimentConfig(executor=ExecutorConfig(kind="local", workers=2), train={"threads": 3})
+    assert cell_share(fixed).threads == 3, "train.threads fixes every cell's threads"
+    assert cell_share(config(kind="ray", cpus_per_cell=1)).at_once == cores, "a local Ray instance is this machine"
+    assert cell_share(config(kind="ray", address="auto")).at_once is None, "a cluster's size is unknown before joining"
+    assert cell_share(config(kind="ray", address="auto", cpus_per_cell=4), cluster_cpus=16) == CellShare(4, 4)
+    assert cell_share(config()).at_once == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from rearing.cli import app
-from rearing.config import load_config
+from rearing.config import ExecutorConfig, load_config
 from rearing.train.estimate import GridModel, calibrate, grid, null_cells, plan_lines, tokens_per_model
 
 
@@ -32,6 +32,9 @@ def test_the_calibration_times_the_runs_own_model_and_the_estimate_scales_with_t
     assert "2 models to train" in text and "1 untrained" in text
     assert f"{12 * 4 * 640:,} per model, {2 * 12 * 4 * 640:,} in all" in text
     assert "eval 90 s, probe 7 min" in text
+    pool = tiny_config.model_copy(update={"executor": ExecutorConfig(kind="local", workers=2)})
+    assert "local executor, 2 cell(s) at once" in "\n".join(plan_lines(pool, found, None)), \
+        "the dry run divides the models among the pool's workers"
 
 
 def test_dry_run_runs_nothing(tmp_path, tiny_config_file):
