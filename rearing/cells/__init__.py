@@ -102,19 +102,21 @@ class CellShare:
     """Cells that run at once; None for a Ray cluster not yet joined (its size is unknown)."""
 
 
-def cell_share(config: ExperimentConfig, cluster_cpus: float | None = None) -> CellShare:
+def cell_share(config: ExperimentConfig, cluster_cpus: float | None = None,
+               kind: str | None = None) -> CellShare:
     """The share of ``config.executor``: serial runs one cell with torch's threads, the local pool shares
     this machine's cores among its workers, Ray gives each cell ``cpus_per_cell`` of ``cluster_cpus`` (this
-    machine's cores for a local instance)."""
+    machine's cores for a local instance). ``kind`` names the executor when it is not ``config.executor``'s."""
     settings, fixed = config.executor, config.train.threads
+    kind = kind or settings.kind
     cores = len(os.sched_getaffinity(0))
-    if settings.kind == "local":
+    if kind == "local":
         workers = settings.workers or cores
         return CellShare(fixed or max(1, cores // workers), workers)
-    if settings.kind == "ray":
+    if kind == "ray":
         if cluster_cpus is None and settings.address is None:
             cluster_cpus = cores
-        at_once = None if cluster_cpus is None else max(1, int(cluster_cpus // settings.cpus_per_cell))
+        at_once = None if cluster_cpus is None else max(1, int(cluster_cpus / settings.cpus_per_cell))
         return CellShare(fixed or max(1, int(settings.cpus_per_cell)), at_once)
     import torch
 

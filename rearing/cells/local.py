@@ -28,7 +28,7 @@ class SerialExecutor:
     name = "serial"
 
     def __init__(self, config: ExperimentConfig, on_progress: ProgressFn | None = None) -> None:
-        self.threads = cell_share(config).threads
+        self.threads = cell_share(config, kind="serial").threads
         self.on_progress = on_progress
 
     def run(self, stage: str, cells: Sequence[Cell], root: Path) -> list[Any]:
@@ -73,7 +73,7 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, config: ExperimentConfig, on_progress: ProgressFn | None = None) -> None:
-        share = cell_share(config)
+        share = cell_share(config, kind="local")
         self.threads, self.workers = share.threads, share.at_once or 1
         self.max_retries = config.executor.max_retries
         self.on_progress = on_progress

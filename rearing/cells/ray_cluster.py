@@ -83,7 +83,7 @@ class RayExecutor:
             self.ray.init(address=settings.address, num_cpus=len(os.sched_getaffinity(0)) if local else None,
                           include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
             self._owns = True
-        share = cell_share(config, cluster_cpus=self.ray.cluster_resources().get("CPU", 1.0))
+        share = cell_share(config, cluster_cpus=self.ray.cluster_resources().get("CPU", 1.0), kind="ray")
         self.threads, self.slots = share.threads, share.at_once or 1
 
     def close(self) -> None:

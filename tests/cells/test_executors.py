@@ -8,6 +8,7 @@ import sys
 
 import cell_work
 import pytest
+import torch
 
 from rearing.cells import Cell, CellFailed, CellShare, GridProgress, cell_share
 from rearing.cells.display import progress_line
@@ -94,7 +95,9 @@ def ray_executor(**settings):
 
 
 def test_ray_gives_the_serial_results_in_order(ray_instance, tmp_path):
-    results = ray_executor().run("square", squares(), tmp_path)
+    executor = ray_executor()
+    assert executor.slots == 2, "the session's Ray instance has 2 CPUs, one per cell"
+    results = executor.run("square", squares(), tmp_path)
     assert [r["value"] for r in results] == [0, 1, 4, 9]
     assert all(r["threads"] == 1 for r in results)
 
@@ -144,3 +147,6 @@ def test_every_executor_and_the_dry_run_share_the_cores_by_one_rule():
     assert cell_share(config(kind="ray", address="auto")).at_once is None, "a cluster's size is unknown before joining"
     assert cell_share(config(kind="ray", address="auto", cpus_per_cell=4), cluster_cpus=16) == CellShare(4, 4)
     assert cell_share(config()).at_once == 1
+    assert SerialExecutor(config(kind="local", workers=2)).threads == torch.get_num_threads(), \
+        "an executor follows its own kind's rule, whatever the config names"
+    assert cell_share(config(kind="ray", cpus_per_cell=0.1), cluster_cpus=2).at_once == 20
